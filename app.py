@@ -1,0 +1,127 @@
+"""Emarge: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+
+from flask import Flask
+
+logger = logging.getLogger(__name__)
+
+PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _database_url(url: str) -> str:
+    # psycopg 3 is the driver; accept the URLs operators usually have.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(app: Flask, env: str) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env == PRODUCTION:
+        raise ConfigError("SECRET_KEY must be set in production (EMARGE_ENV=production)")
+    # Embedded default: generated once and kept, so sessions survive a restart.
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        os.makedirs(app.instance_path, exist_ok=True)
+        with open(path, "x") as f:
+            f.write(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    with open(path) as f:
+        return f.read().strip()
+
+
+def load_config(app: Flask) -> dict:
+    """Settings from the environment, read when the app is made, never at import."""
+    env = os.environ.get("EMARGE_ENV", "development")
+    return {
+        "EMARGE_ENV": env,
+        "SECRET_KEY": _secret_key(app, env),
+        "SQLALCHEMY_DATABASE_URI": _database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(app.instance_path, 'platform.db')}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Emarge <no-reply@emarge.localhost>"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
+        "SESSION_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
+        "REMEMBER_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
+        "MIGRATE_JOBS": int(os.environ.get("MIGRATE_JOBS", "4")),
+    }
+
+
+DEFAULTS = {
+    "SESSION_COOKIE_NAME": "emarge_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_NAME": "emarge_remember",
+    # A persistent technical cookie: 365 days, within the 13 months the cookie policy allows.
+    "REMEMBER_COOKIE_DURATION": timedelta(days=365),
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_REFRESH_EACH_REQUEST": False,
+    # A page left open all day must still post: the token lives as long as the session.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_SSL_STRICT": False,
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "LANGUAGES": ("fr", "en"),
+    "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
+    "JOBS_EAGER": False,
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__, instance_path=os.environ.get("EMARGE_INSTANCE") or None, instance_relative_config=True
+    )
+    if config and config.get("INSTANCE_PATH"):
+        app.instance_path = config["INSTANCE_PATH"]
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(DEFAULTS)
+    app.config.update(load_config(app) if not (config and config.get("SKIP_ENV")) else {})
+    app.config.update(config or {})
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    import tenants
+    from blueprints import register_blueprints
+    from blueprints.web import init_web
+    from jobs import init_jobs
+    from tenants.db import configure_engine, db
+    from tenants.schema import load_models
+
+    load_models()
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    tenants.init_app(app)
+    init_web(app)
+    init_jobs(app)
+    register_blueprints(app)
+    return app

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
+
+from blueprints.accounts import services, throttle
+from blueprints.accounts.auth import admin_required
+from blueprints.accounts.forms import (
+    ChangePasswordForm,
+    EmailForm,
+    LoginForm,
+    ProfileForm,
+    SetPasswordForm,
+    UserEditForm,
+    UserInviteForm,
+)
+from blueprints.accounts.models import User
+from blueprints.accounts.services import AccountError
+from blueprints.web.actor import request_actor
+from blueprints.web.htmx import render
+from tenants import current_tenant
+from tenants.db import db
+
+bp = Blueprint("accounts", __name__, url_prefix="/<org>")
+
+
+def _too_many(seconds: int) -> TooManyRequests:
+    error = TooManyRequests()
+    error.retry_after = seconds
+    error.emarge_detail = _(
+        "Too many attempts. Try again in %(minutes)d minutes.", minutes=max(1, round(seconds / 60))
+    )
+    return error
+
+
+def _safe_next(target: str | None) -> str:
+    prefix = f"/{current_tenant().slug}/"
+    if target and target.startswith(prefix) and not target.startswith("//"):
+        return target
+    return url_for("accounts.home")
+
+
+@bp.get("/")
+@login_required
+def home():
+    return render_template("accounts/home.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        account = f"{current_tenant().slug}:{services.normalize_email(form.email.data)}"
+        ip = request.remote_addr or "?"
+        wait = throttle.blocked(throttle.LOGIN_ACCOUNT, account) or throttle.blocked(throttle.LOGIN_IP, ip)
+        if wait:
+            raise _too_many(wait)
+        throttle.hit(throttle.LOGIN_IP, ip)
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None or not user.active:
+            throttle.hit(throttle.LOGIN_ACCOUNT, account)
+            form.password.errors.append(_("Email or password is not correct."))
+        elif user.email_verified_at is None:
+            form.email.errors.append(_("Confirm your email address first: follow the link we sent you."))
+        else:
+            throttle.clear(throttle.LOGIN_ACCOUNT, account)
+            # A fresh session at login: nothing from before survives into the signed-in one.
+            session.clear()
+            login_user(user, remember=form.remember.data)
+            services.record_login(user, request_actor(), form.remember.data)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")), 303)
+    return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        from blueprints.audit.services import record
+
+        record(request_actor(), "user.logout", current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("accounts.login"), 303)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = EmailForm()
+    if form.validate_on_submit():
+        account = f"{current_tenant().slug}:{services.normalize_email(form.email.data)}"
+        ip = request.remote_addr or "?"
+        wait = throttle.blocked(throttle.RESET_ACCOUNT, account) or throttle.blocked(throttle.RESET_IP, ip)
+        if wait:
+            raise _too_many(wait)
+        throttle.hit(throttle.RESET_ACCOUNT, account)
+        throttle.hit(throttle.RESET_IP, ip)
+        services.request_reset(form.email.data, request_actor())
+        db.session.commit()
+        # The same answer whether or not the address has an account.
+        return render_template("accounts/link_sent.html", email=form.email.data)
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        services.check_token(token, services.RESET)
+    except AccountError as error:
+        return render_template("accounts/link_problem.html", problem=str(error)), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data, request_actor())
+        except AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("Your password has been changed. You can log in with it now."), "success")
+            return redirect(url_for("accounts.login"), 303)
+    return render_template("accounts/reset.html", form=form), 200 if not form.errors else 422
+
+
+@bp.get("/verify/<token>")
+def verify(token: str):
+    try:
+        services.verify_email(token, request_actor())
+    except AccountError as error:
+        return render_template("accounts/link_problem.html", problem=str(error)), 410
+    db.session.commit()
+    flash(_("Your email address is confirmed. You can log in."), "success")
+    return redirect(url_for("accounts.login"), 303)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    try:
+        invitation = services.check_token(token, services.INVITE)
+    except AccountError as error:
+        return render_template("accounts/link_problem.html", problem=str(error)), 410
+    invitee = db.session.get(User, invitation.user_id)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.accept_invitation(token, form.password.data, request_actor())
+        except AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Welcome! Your password is set: log in to start."), "success")
+            return redirect(url_for("accounts.login"), 303)
+    return render_template(
+        "accounts/invitation.html", form=form, invitee=invitee
+    ), 200 if not form.errors else 422
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    profile = ProfileForm(prefix="profile", obj=current_user)
+    password = ChangePasswordForm(prefix="password")
+    if request.method == "POST" and "profile-language" in request.form and profile.validate():
+        current_user.language = profile.language.data
+        db.session.commit()
+        flash(_("Your preferences are saved."), "success")
+        return redirect(url_for("accounts.account"), 303)
+    if request.method == "POST" and "password-password" in request.form and password.validate():
+        try:
+            services.change_password(
+                current_user, password.current_password.data, password.password.data, request_actor()
+            )
+        except services.WrongPassword as error:
+            password.current_password.errors.append(str(error))
+        except AccountError as error:
+            password.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            # This session stays signed in with the new token; every other one is ended.
+            login_user(current_user._get_current_object())
+            flash(_("Your password has been changed. Your other sessions are signed out."), "success")
+            return redirect(url_for("accounts.account"), 303)
+    return render_template("accounts/account.html", profile=profile, password=password)
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    people = db.session.scalars(select(User).order_by(User.last_name, User.first_name)).all()
+    return render_template("accounts/users.html", users=people, form=UserInviteForm())
+
+
+@bp.post("/users")
+@admin_required
+def invite():
+    form = UserInviteForm()
+    if form.validate_on_submit():
+        try:
+            user = services.invite_user(
+                email=form.email.data,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+                role=form.role.data,
+                language=form.language.data,
+                inviter=current_user,
+                actor=request_actor(),
+            )
+        except AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("accounts.users"), 303)
+    people = db.session.scalars(select(User).order_by(User.last_name, User.first_name)).all()
+    return render("accounts/users.html", "accounts/_invite_form.html", status=422, users=people, form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            services.change_role(user, form.role.data, request_actor())
+            services.set_active(user, form.active.data, request_actor())
+        except AccountError as error:
+            db.session.rollback()
+            form.role.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("accounts.users"), 303)
+    return render_template("accounts/user_edit.html", user=user, form=form), 200 if not form.errors else 422

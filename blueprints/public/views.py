@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from blueprints.accounts import services as accounts
+from blueprints.accounts.forms import EmailForm, SignUpForm
+from blueprints.accounts.passwords import hash_password
+from blueprints.audit.services import Actor
+from blueprints.web.actor import request_origin
+from jobs import MESSAGING, enqueue
+from tenants.db import db, ping
+from tenants.provisioning import ProvisioningError
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignUpForm()
+    if form.validate_on_submit():
+        data = accounts.SignUp(
+            organization_name=form.organization_name.data.strip(),
+            slug=form.slug.data,
+            first_name=form.first_name.data.strip(),
+            last_name=form.last_name.data.strip(),
+            email=form.email.data,
+            phone=form.phone.data.strip(),
+            address=form.address.data.strip(),
+            postal_code=form.postal_code.data.strip(),
+            city=form.city.data.strip(),
+            billing_name=form.billing_name.data.strip(),
+            billing_address=form.billing_address.data.strip(),
+            vat_number=(form.vat_number.data or "").strip() or None,
+            password_hash=hash_password(form.password.data),
+            language=form.language.data,
+        )
+        try:
+            tenant = accounts.sign_up(data, Actor(kind="anonymous", label=data.email, **request_origin()))
+        except ProvisioningError:
+            # Taken between the form check and the insert.
+            form.slug.errors.append(_("This address is already taken. Choose another one."))
+        else:
+            return render_template("public/signup_done.html", tenant=tenant, email=data.email)
+    return render_template("public/signup.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/find", methods=["GET", "POST"])
+def find_organization():
+    form = EmailForm()
+    if form.validate_on_submit():
+        enqueue(
+            "jobs.messaging.send_organization_finder",
+            accounts.normalize_email(form.email.data),
+            str(get_locale()),
+            queue=MESSAGING,
+        )
+        return render_template("public/find_sent.html", email=form.email.data)
+    return render_template("public/find.html", form=form)
+
+
+@bp.post("/language")
+def set_language():
+    language = request.form.get("language")
+    if language in current_app.config["LANGUAGES"]:
+        session["language"] = language
+    target = request.form.get("next") or "/"
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/", 303)
+
+
+@bp.get("/healthz")
+def healthz():
+    checks = {}
+    try:
+        ping(db.engine)
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure is a failed check
+        checks["database"] = f"error: {type(error).__name__}"
+    backend = current_app.extensions["emarge.jobs"]
+    redis = getattr(backend, "redis", None)
+    if redis is None:
+        checks["redis"] = "not configured (jobs run in the web process)"
+    else:
+        try:
+            redis.ping()
+            checks["redis"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["redis"] = f"error: {type(error).__name__}"
+    healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503

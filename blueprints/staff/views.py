@@ -1,0 +1,118 @@
+"""The platform staff's own login (password + TOTP) and their home. The support console builds on it."""
+
+from __future__ import annotations
+
+import secrets
+from functools import wraps
+
+import click
+import pyotp
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from blueprints.accounts import throttle
+from blueprints.accounts.passwords import hash_password, password_problem, verify_password
+from blueprints.staff.models import Staff
+from tenants import all_tenants
+from tenants.db import db, utcnow
+
+bp = Blueprint("staff", __name__, url_prefix="/staff", cli_group="staff")
+
+
+class StaffLoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    code = StringField(
+        _l("Code from your authenticator app"), validators=[DataRequired(), Length(min=6, max=6)]
+    )
+
+
+def current_staff() -> Staff | None:
+    if "staff" not in g:
+        staff = None
+        ident, token = session.get("staff_id"), session.get("staff_token")
+        if ident and token:
+            staff = db.session.get(Staff, ident)
+            if staff is None or not staff.active or staff.session_token != token:
+                staff = None
+        g.staff = staff
+    return g.staff
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_staff() is None:
+            return redirect(url_for("staff.login"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = StaffLoginForm()
+    if form.validate_on_submit():
+        subject = form.email.data.strip().lower()
+        wait = throttle.blocked(throttle.STAFF_LOGIN, subject) or throttle.blocked(
+            throttle.LOGIN_IP, request.remote_addr or "?"
+        )
+        if wait:
+            abort(429)
+        throttle.hit(throttle.LOGIN_IP, request.remote_addr or "?")
+        staff = db.session.scalars(select(Staff).where(Staff.email == subject)).first()
+        password_ok = verify_password(staff.password_hash if staff else None, form.password.data)
+        code_ok = bool(staff) and pyotp.TOTP(staff.totp_secret).verify(form.code.data, valid_window=1)
+        if staff and staff.active and password_ok and code_ok:
+            throttle.clear(throttle.STAFF_LOGIN, subject)
+            session.clear()
+            session["staff_id"], session["staff_token"] = staff.id, staff.session_token
+            staff.last_login_at = utcnow()
+            db.session.commit()
+            return redirect(url_for("staff.home"), 303)
+        throttle.hit(throttle.STAFF_LOGIN, subject)
+        form.code.errors.append(_("Email, password or code is not correct."))
+    return render_template("staff/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.post("/logout")
+def logout():
+    session.pop("staff_id", None)
+    session.pop("staff_token", None)
+    return redirect(url_for("staff.login"), 303)
+
+
+@bp.get("/")
+@staff_required
+def home():
+    return render_template("staff/home.html", tenants=all_tenants(active_only=False), staff=current_staff())
+
+
+@bp.cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.password_option()
+def create_staff(email: str, name: str, password: str):
+    """Create a staff account; prints the TOTP secret to enrol in an authenticator app."""
+    problem = password_problem(password, email=email)
+    if problem:
+        raise click.ClickException(problem)
+    secret = pyotp.random_base32()
+    db.session.add(
+        Staff(
+            email=email.strip().lower(),
+            name=name,
+            password_hash=hash_password(password),
+            totp_secret=secret,
+            session_token=secrets.token_urlsafe(16),
+        )
+    )
+    db.session.commit()
+    click.echo(f"Staff account {email} created.")
+    click.echo(f"TOTP secret: {secret}")
+    click.echo(pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Emarge staff"))

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, send_file
+from flask_login import current_user, login_required
+
+from blueprints.tasks.models import DONE, Task
+from tenants.db import db
+from tenants.storage import storage
+
+bp = Blueprint("tasks", __name__, url_prefix="/<org>/tasks")
+
+
+def _own_task(task_id: int) -> Task:
+    task = db.session.get(Task, task_id)
+    # Someone else's task is none of your business, unless you administer the organization.
+    if task is None or (task.created_by_user_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    return task
+
+
+@bp.get("/<int:task_id>")
+@login_required
+def show(task_id: int):
+    response = render_template("tasks/_task.html", task=_own_task(task_id))
+    return response
+
+
+@bp.get("/<int:task_id>/download")
+@login_required
+def download(task_id: int):
+    task = _own_task(task_id)
+    key = task.result.get("blob") if task.status == DONE else None
+    found = storage().get(key) if key else None
+    if found is None:
+        abort(404)
+    meta, data = found
+    import io
+
+    return send_file(
+        io.BytesIO(data), mimetype=meta.content_type, as_attachment=True, download_name=meta.filename
+    )

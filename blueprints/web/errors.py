@@ -1,0 +1,63 @@
+"""Error pages: a whole page on navigation, a fragment that HTMX swaps in otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from blueprints.web.htmx import render
+
+logger = logging.getLogger(__name__)
+
+
+def _messages():
+    return {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Not allowed"), _("You do not have access to this page.")),
+        404: (_("Page not found"), _("This page does not exist, or you do not have access to it.")),
+        405: (_("Not allowed"), _("This action is not available here.")),
+        413: (_("File too large"), _("The file sent is larger than this page accepts.")),
+        429: (
+            _("Too many attempts"),
+            _("Too many attempts in a short time. Wait a few minutes, then try again."),
+        ),
+        500: (
+            _("Something went wrong"),
+            _("An error occurred on our side. It has been recorded; please try again."),
+        ),
+    }
+
+
+def render_error(code: int, detail: str | None = None):
+    title, text = _messages().get(code, (_("Error"), _("An error occurred.")))
+    return render(
+        "errors/error.html", "errors/_error.html", status=code, code=code, title=title, text=detail or text
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return render_error(
+            400, _("This form has expired or was not sent from Emarge. Reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response = render_error(error.code, getattr(error, "emarge_detail", None))
+        if error.code == 429 and getattr(error, "retry_after", None):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return _http(error)
+        logger.exception("unhandled error", exc_info=error)
+        return render_error(500)

@@ -1,0 +1,82 @@
+"""Languages and times: the user's choice, else the browser's, else the organization's; UTC in storage."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, g, request, session
+from flask_babel import Babel, format_datetime, get_locale
+from flask_login import current_user
+
+from tenants.schema import ROOT
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = g.get("language")  # set by pages that know better (a trainee's own preference)
+    if chosen in languages:
+        return chosen
+    user = current_user if request else None
+    if (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "language", None) in languages
+    ):
+        return user.language
+    if session.get("language") in languages:
+        return session["language"]
+    best = request.accept_languages.best_match(languages) if request else None
+    if best:
+        return best
+    tenant = g.get("tenant")
+    return tenant.language if tenant else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    tenant = g.get("tenant")
+    return tenant.timezone if tenant else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium", tz: str | None = None) -> str:
+    """Show a UTC datetime in ``tz`` (a session's own timezone) or the organization's."""
+    if value is None:
+        return ""
+    if tz:
+        value = value.astimezone(ZoneInfo(tz))
+        return format_datetime(value.replace(tzinfo=None), fmt, rebase=False)
+    return format_datetime(value, fmt)
+
+
+def compile_catalogs(source: str, target: str) -> None:
+    """Compile the .po catalogs into ``target`` when they changed (compiled files are not versioned)."""
+    for language in os.listdir(source):
+        po = os.path.join(source, language, "LC_MESSAGES", "messages.po")
+        if not os.path.exists(po):
+            continue
+        mo = os.path.join(target, language, "LC_MESSAGES", "messages.mo")
+        if os.path.exists(mo) and os.path.getmtime(mo) >= os.path.getmtime(po):
+            continue
+        os.makedirs(os.path.dirname(mo), exist_ok=True)
+        with open(po, "rb") as f:
+            catalog = read_po(f, locale=language)
+        # Written aside then renamed: several workers may start at once.
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(mo))
+        with os.fdopen(fd, "wb") as f:
+            write_mo(f, catalog)
+        os.replace(tmp, mo)
+
+
+def init_app(app: Flask) -> None:
+    compiled = os.path.join(app.instance_path, "translations")
+    compile_catalogs(os.path.join(ROOT, "translations"), compiled)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = compiled
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["local_dt"] = local_datetime
+    app.jinja_env.globals["get_locale"] = get_locale

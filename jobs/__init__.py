@@ -1,0 +1,266 @@
+"""Background jobs: queue names, the one enqueue helper, periodic jobs, and the embedded runner.
+
+With ``REDIS_URL`` jobs go to RQ (JSON serializer) and run in ``rq worker`` processes; without it they run in a
+background thread of the web process. Either way a job is a module-level function that takes plain values
+(ids, strings) and opens its own tenant scope through ``tenant_job``.
+
+``enqueue`` called inside an open database transaction waits for that transaction to commit, and is dropped if
+it rolls back: a job never sees rows that do not exist yet, nor acts on a change that was undone.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import queue as queue_module
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+
+logger = logging.getLogger(__name__)
+
+MESSAGING = "messaging"
+DOCUMENTS = "documents"
+MAINTENANCE = "maintenance"
+QUEUES = (MESSAGING, DOCUMENTS, MAINTENANCE)
+SERIALIZER = "rq.serializers.JSONSerializer"
+REDIS_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: str
+    every: int  # seconds
+    queue: str = MAINTENANCE
+
+
+# Periodic jobs run once per period however many workers run: a Redis key per period decides who enqueues.
+SCHEDULE = (
+    Periodic("sweep-messages", "jobs.messaging.sweep_pending", 60, MESSAGING),
+    Periodic("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),
+)
+
+
+@dataclass(frozen=True)
+class JobCall:
+    func: str
+    args: tuple
+    queue: str
+    delay: float = 0
+
+
+def path_of(func: Callable | str) -> str:
+    return func if isinstance(func, str) else f"{func.__module__}.{func.__name__}"
+
+
+def resolve(path: str) -> Callable:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def enqueue(func: Callable | str, *args, queue: str = MAINTENANCE, delay: float = 0) -> None:
+    """Run ``func(*args)`` in the background once the current transaction commits (at once if none is open)."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue}")
+    call = JobCall(path_of(func), args, queue, delay)
+    from tenants.db import db
+
+    session = db.session() if has_app_context() else None
+    if session is not None and session.in_transaction():
+        session.info.setdefault("emarge_jobs", []).append(call)
+        return
+    dispatch(call)
+
+
+def dispatch(call: JobCall, app: Flask | None = None) -> bool:
+    """Hand ``call`` to RQ or the embedded runner. False when Redis could not be reached."""
+    app = app or current_app._get_current_object()
+    backend = app.extensions["emarge.jobs"]
+    return backend.submit(call)
+
+
+class RedisBackend:
+    def __init__(self, app: Flask):
+        self.url = app.config["REDIS_URL"]
+        self._redis = None
+
+    @property
+    def redis(self):
+        if self._redis is None:
+            from redis import Redis
+
+            self._redis = Redis.from_url(
+                self.url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+            )
+        return self._redis
+
+    def queue(self, name: str):
+        from rq import Queue
+
+        return Queue(name, connection=self.redis, serializer=SERIALIZER)
+
+    def submit(self, call: JobCall) -> bool:
+        from redis.exceptions import RedisError
+
+        try:
+            q = self.queue(call.queue)
+            options = {"args": call.args, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+            if call.delay:
+                q.enqueue_in(timedelta(seconds=call.delay), call.func, **options)
+            else:
+                q.enqueue(call.func, **options)
+            return True
+        except RedisError:
+            # The caller's rows stay as they are (pending); the periodic sweep enqueues them later.
+            logger.warning("Redis unreachable: %s not enqueued", call.func, exc_info=True)
+            return False
+
+
+class EmbeddedBackend:
+    """A worker thread inside the web process, for the embedded default: nothing to install."""
+
+    TICK = 15
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.calls: queue_module.Queue = queue_module.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._last_period: dict[str, int] = {}
+
+    def submit(self, call: JobCall) -> bool:
+        self._ensure_thread()
+        if call.delay:
+            timer = threading.Timer(call.delay, self.calls.put, args=(call,))
+            timer.daemon = True
+            timer.start()
+        else:
+            self.calls.put(call)
+        return True
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="emarge-jobs", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                call = self.calls.get(timeout=self.TICK)
+            except queue_module.Empty:
+                self.tick()
+                continue
+            try:
+                with self.app.app_context():
+                    resolve(call.func)(*call.args)
+            except Exception:
+                logger.exception("job %s failed", call.func)
+            finally:
+                self.calls.task_done()
+            self.tick()
+
+    def tick(self) -> None:
+        now = time.time()
+        for periodic in SCHEDULE:
+            period = int(now // periodic.every)
+            if self._last_period.get(periodic.name) != period:
+                self._last_period[periodic.name] = period
+                self.calls.put(JobCall(periodic.func, (), periodic.queue))
+
+    def drain(self, timeout: float = 30) -> None:
+        """Wait until every submitted job has run (tests, the CLI)."""
+        deadline = time.monotonic() + timeout
+        while self.calls.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self.calls.unfinished_tasks:
+            raise TimeoutError("jobs still running")
+
+
+def tick_periodic(redis, submit: Callable[[JobCall], bool]) -> list[str]:
+    """Enqueue the periodic jobs whose period began, once across every worker (SET NX per period)."""
+    now = time.time()
+    started = []
+    for periodic in SCHEDULE:
+        period = int(now // periodic.every)
+        if redis.set(f"emarge:periodic:{periodic.name}:{period}", "1", nx=True, ex=periodic.every * 2):
+            submit(JobCall(periodic.func, (), periodic.queue))
+            started.append(periodic.name)
+    return started
+
+
+_job_app: Flask | None = None
+
+
+def job_app() -> Flask:
+    """The app a job runs in: the current one (embedded runner, tests), else one made from the environment."""
+    global _job_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _job_app is None:
+        from app import create_app
+
+        _job_app = create_app()
+    return _job_app
+
+
+def tenant_job(func: Callable) -> Callable:
+    """Make ``func(*args)`` a job ``func(tenant_id, *args)`` that runs in that tenant's scope.
+
+    An unknown or inactive tenant is skipped: a job may outlive its tenant.
+    """
+
+    @functools.wraps(func)
+    def job(tenant_id: int, *args, **kwargs):
+        from tenants import find_tenant, tenant_scope
+
+        app = job_app()
+        with app.app_context():
+            ref = find_tenant(tenant_id=tenant_id)
+        if ref is None or not ref.active:
+            logger.info("%s skipped: tenant %s is gone or inactive", func.__name__, tenant_id)
+            return None
+        with tenant_scope(ref, app):
+            return func(*args, **kwargs)
+
+    return job
+
+
+def platform_job(func: Callable) -> Callable:
+    @functools.wraps(func)
+    def job(*args, **kwargs):
+        app = job_app()
+        with app.app_context():
+            return func(*args, **kwargs)
+
+    return job
+
+
+def _after_commit(session) -> None:
+    calls = session.info.pop("emarge_jobs", None)
+    if calls and has_app_context():
+        for call in calls:
+            dispatch(call)
+
+
+def _after_rollback(session) -> None:
+    dropped = session.info.pop("emarge_jobs", None)
+    if dropped:
+        logger.info("transaction rolled back: %d job(s) not enqueued", len(dropped))
+
+
+def init_jobs(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    backend = RedisBackend(app) if app.config.get("REDIS_URL") else EmbeddedBackend(app)
+    app.extensions["emarge.jobs"] = backend
+    if not event.contains(FlaskSession, "after_commit", _after_commit):
+        event.listen(FlaskSession, "after_commit", _after_commit)
+        event.listen(FlaskSession, "after_rollback", _after_rollback)

@@ -1,0 +1,70 @@
+"""Platform-side rows about tenants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tenants.db import BigID, PlatformBase, UTCDateTime, utcnow
+
+ACTIVE = "active"
+SUSPENDED = "suspended"
+
+
+class Tenant(PlatformBase):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    schema: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    billing: Mapped[BillingProfile | None] = relationship(back_populates="tenant", uselist=False)
+
+    def ref(self) -> TenantRef:
+        return TenantRef(
+            id=self.id,
+            slug=self.slug,
+            schema=self.schema,
+            name=self.name,
+            status=self.status,
+            language=self.language,
+            timezone=self.timezone,
+        )
+
+
+class BillingProfile(PlatformBase):
+    __tablename__ = "billing_profiles"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), unique=True)
+    billing_name: Mapped[str] = mapped_column(String(200))
+    billing_address: Mapped[str] = mapped_column(Text)
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="billing")
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    """What a request or a job keeps of its tenant: plain values, safe across sessions and threads."""
+
+    id: int
+    slug: str
+    schema: str
+    name: str
+    status: str
+    language: str
+    timezone: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE

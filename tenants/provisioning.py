@@ -1,0 +1,200 @@
+"""Creating and dropping tenants: all or nothing."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from tenants.db import bind_schema, db, detach_all, tenant_file
+from tenants.migrate import build_tenant
+from tenants.models import Tenant, TenantRef
+
+logger = logging.getLogger(__name__)
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+SLUG_MIN, SLUG_MAX = 3, 40
+# First path segments the application itself uses, and names that would mislead.
+RESERVED_SLUGS = frozenset(
+    [
+        "about",
+        "account",
+        "accounts",
+        "admin",
+        "api",
+        "app",
+        "assets",
+        "auth",
+        "billing",
+        "blog",
+        "cdn",
+        "contact",
+        "cookies",
+        "dashboard",
+        "docs",
+        "emarge",
+        "find",
+        "healthz",
+        "help",
+        "home",
+        "legal",
+        "login",
+        "logout",
+        "mail",
+        "media",
+        "new",
+        "org",
+        "organization",
+        "organizations",
+        "platform",
+        "privacy",
+        "public",
+        "register",
+        "root",
+        "security",
+        "settings",
+        "signup",
+        "sign-in",
+        "sign-up",
+        "static",
+        "staff",
+        "status",
+        "subprocessors",
+        "support",
+        "system",
+        "tenant",
+        "tenants",
+        "terms",
+        "test",
+        "verify",
+        "www",
+    ]
+)
+
+
+class ProvisioningError(Exception):
+    """A reason the tenant cannot be created, meant for the person signing up."""
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why ``slug`` cannot name a tenant, or None. Messages are plain English, translated by the caller."""
+    if not SLUG_MIN <= len(slug) <= SLUG_MAX:
+        return "length"
+    if not SLUG_RE.match(slug):
+        return "charset"
+    if slug in RESERVED_SLUGS:
+        return "reserved"
+    return None
+
+
+def schema_for(slug: str) -> str:
+    return "tenant_" + slug.replace("-", "_")
+
+
+@dataclass
+class NewTenant:
+    slug: str
+    name: str
+    language: str = "fr"
+    timezone: str = "Europe/Paris"
+
+
+def slug_taken(slug: str) -> bool:
+    with db.engine.connect() as connection:
+        bind_schema(connection, None)
+        table = Tenant.__table__
+        return bool(
+            connection.execute(
+                select(func.count()).select_from(table).where(table.c.schema == schema_for(slug))
+            ).scalar()
+        )
+
+
+def provision(new: NewTenant, populate: Callable[[Session, TenantRef], None] | None = None) -> TenantRef:
+    """Create the tenant row, its schema at head and what ``populate`` adds (its first admin), at once.
+
+    On PostgreSQL it is one transaction, DDL included. On SQLite the tenant file is attached to the same
+    connection and deleted if anything fails. Either way a failure leaves no row, no schema and no file.
+    """
+    problem = slug_problem(new.slug)
+    if problem:
+        raise ProvisioningError(problem)
+    if slug_taken(new.slug):
+        raise ProvisioningError("taken")
+    schema = schema_for(new.slug)
+    engine = db.engine
+    path = tenant_file(current_app.instance_path, schema) if engine.dialect.name == "sqlite" else None
+    if path and os.path.exists(path):
+        # A file nobody owns (a crash mid-provisioning before this code existed): never adopt it silently.
+        raise ProvisioningError("taken")
+    connection = engine.connect()
+    created_file = False
+    try:
+        with connection.begin():
+            bind_schema(connection, None)
+            table = Tenant.__table__
+            tenant_id = connection.execute(
+                insert(table)
+                .values(
+                    slug=new.slug,
+                    schema=schema,
+                    name=new.name,
+                    language=new.language,
+                    timezone=new.timezone,
+                    status="active",
+                )
+                .returning(table.c.id)
+            ).scalar_one()
+            # The row is inserted first: a concurrent sign-up for the same slug blocks on it, then fails on the
+            # unique constraint before it could touch this tenant's file.
+            created_file = path is not None
+            build_tenant(connection, schema)
+            ref = TenantRef(tenant_id, new.slug, schema, new.name, "active", new.language, new.timezone)
+            if populate:
+                with Session(bind=connection) as session:
+                    populate(session, ref)
+                    session.flush()
+    except BaseException:
+        _forget_file(connection, path if created_file else None)
+        raise
+    finally:
+        if not connection.closed:
+            connection.close()
+    logger.info("provisioned tenant %s", new.slug)
+    return ref
+
+
+def _forget_file(connection, path: str | None) -> None:
+    if path is None:
+        return
+    try:
+        detach_all(connection)
+    finally:
+        connection.close()
+        _remove_file(path)
+
+
+def _remove_file(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+
+
+def drop(ref: TenantRef) -> None:
+    """Remove a tenant: its row and its schema (or file)."""
+    engine = db.engine
+    with engine.begin() as connection:
+        bind_schema(connection, None)
+        connection.execute(Tenant.__table__.delete().where(Tenant.__table__.c.id == ref.id))
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{ref.schema}" CASCADE'))
+    if engine.dialect.name == "sqlite":
+        # Pooled connections may still hold the file attached.
+        engine.dispose()
+        _remove_file(tenant_file(current_app.instance_path, ref.schema))
