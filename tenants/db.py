@@ -120,10 +120,6 @@ def _attach(connection: Connection, schema: str, create: bool) -> None:
         raise LookupError(f"no database file for {schema}")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     raw.execute(f'ATTACH DATABASE ? AS "{schema}"', (path,))
-    if not create:
-        # Persistent in the file; cannot be set inside the provisioning transaction, so the first ordinary
-        # attach sets it.
-        raw.execute(f'PRAGMA "{schema}".journal_mode=WAL')
     attached.add(schema)
 
 
@@ -135,6 +131,12 @@ def _scope_session_connection(session, transaction, connection):
     bind_schema(connection, tenant.schema if tenant else None)
 
 
+def real_schema(connection: Connection, placeholder: str) -> str | None:
+    """The schema ``placeholder`` stands for on this connection (migrations name it in ALTER statements,
+    which Alembic renders without the schema translation)."""
+    return connection.get_execution_options().get("schema_translate_map", {}).get(placeholder, placeholder)
+
+
 def configure_engine(engine) -> None:
     """Per-connection settings, once per engine."""
     if engine.dialect.name != "sqlite":
@@ -142,11 +144,18 @@ def configure_engine(engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, record):
+        # The driver's own transaction handling skips DDL and would leave a failed migration or provisioning
+        # half-made: SQLAlchemy begins every transaction itself (its documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):
+        connection.exec_driver_sql("BEGIN")
 
 
 def detach_all(connection: Connection) -> None:

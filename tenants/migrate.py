@@ -71,7 +71,7 @@ def _run_alembic(kind: str, connection: Connection, action: Callable) -> None:
     config = alembic_config(kind)
     config.attributes["connection"] = connection
     try:
-        action(config)
+        return action(config)
     finally:
         config.attributes.pop("connection", None)
 
@@ -200,6 +200,14 @@ def draft_migration(kind: str, message: str, database_url: str) -> None:
         connection.execute(text(f'CREATE SCHEMA "{placeholder}"'))
         connection.execution_options(schema_translate_map={placeholder: placeholder})
         _run_alembic(kind, connection, lambda cfg: command.upgrade(cfg, "head"))
-        _run_alembic(kind, connection, lambda cfg: command.revision(cfg, message=message, autogenerate=True))
+        scripts = _run_alembic(
+            kind, connection, lambda cfg: command.revision(cfg, message=message, autogenerate=True)
+        )
         connection.execute(text(f'DROP SCHEMA "{placeholder}" CASCADE'))
     engine.dispose()
+    for script in scripts if isinstance(scripts, list) else [scripts]:
+        # Name the schema through the variable the template defines, never the placeholder literally.
+        with open(script.path) as f:
+            source = f.read()
+        with open(script.path, "w") as f:
+            f.write(source.replace(f"schema='{placeholder}'", "schema=schema"))

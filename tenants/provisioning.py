@@ -166,8 +166,18 @@ def provision(new: NewTenant, populate: Callable[[Session, TenantRef], None] | N
     finally:
         if not connection.closed:
             connection.close()
+    if path:
+        _use_wal(path)
     logger.info("provisioned tenant %s", new.slug)
     return ref
+
+
+def _use_wal(path: str) -> None:
+    # Persistent in the file; SQLite refuses to switch inside a transaction, so it is done once, after.
+    import sqlite3
+
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA journal_mode=WAL")
 
 
 def _forget_file(connection, path: str | None) -> None:

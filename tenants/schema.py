@@ -24,6 +24,8 @@ MODEL_MODULES = (
     "tenants.storage",
     "blueprints.accounts.throttle",
     "blueprints.staff.models",
+    "blueprints.participants.models",
+    "blueprints.trainings.models",
 )
 
 KINDS = {"platform": PlatformBase.metadata, "tenant": TenantBase.metadata}

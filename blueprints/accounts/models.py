@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
@@ -71,15 +71,31 @@ class AccountToken(TenantBase):
 
 
 class Organization(TenantBase):
-    """The organization's own description, kept in its schema (one row)."""
+    """The organization's own description and settings, kept in its schema (one row)."""
 
     __tablename__ = "organization"
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))  # legal name
     address: Mapped[str] = mapped_column(String(300))
     postal_code: Mapped[str] = mapped_column(String(12))
     city: Mapped[str] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(2), default="FR")
     contact_email: Mapped[str] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    # Numéro de déclaration d'activité (11 digits).
+    activity_number: Mapped[str | None] = mapped_column(String(11))
+    logo_blob_id: Mapped[int | None] = mapped_column(BigID)
+    representative_name: Mapped[str | None] = mapped_column(String(200))
+    representative_title: Mapped[str | None] = mapped_column(String(200))
+    representative_signature_blob_id: Mapped[int | None] = mapped_column(BigID)
+    # Server defaults too: these columns were added to organizations that already existed.
+    morning_start: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
+    morning_end: Mapped[time] = mapped_column(Time, default=time(12, 30), server_default="12:30:00")
+    afternoon_start: Mapped[time] = mapped_column(Time, default=time(13, 30), server_default="13:30:00")
+    afternoon_end: Mapped[time] = mapped_column(Time, default=time(17, 0), server_default="17:00:00")
+    late_tolerance_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    signin_channels: Mapped[str] = mapped_column(
+        String(10), default="email", server_default="email"
+    )  # email, sms, both

@@ -83,8 +83,9 @@ def logout():
 
         record(request_actor(), "user.logout", current_user)
         db.session.commit()
-    logout_user()
+    # Cleared first: logout_user() leaves the note that makes Flask-Login delete the remember-me cookie.
     session.clear()
+    logout_user()
     return redirect(url_for("accounts.login"), 303)
 
 
@@ -120,8 +121,8 @@ def reset_password(token: str):
             form.password.errors.append(str(error))
         else:
             db.session.commit()
-            logout_user()
             session.clear()
+            logout_user()
             flash(_("Your password has been changed. You can log in with it now."), "success")
             return redirect(url_for("accounts.login"), 303)
     return render_template("accounts/reset.html", form=form), 200 if not form.errors else 422

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from babel import dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, g, request, session
@@ -49,8 +50,10 @@ def local_datetime(value: datetime | None, fmt: str = "medium", tz: str | None =
     if value is None:
         return ""
     if tz:
-        value = value.astimezone(ZoneInfo(tz))
-        return format_datetime(value.replace(tzinfo=None), fmt, rebase=False)
+        if value.tzinfo is None:  # naive means UTC here, as in flask_babel; not the machine's local time
+            value = value.replace(tzinfo=UTC)
+        # Formatted with the zone itself, so "long" and "full" name it instead of calling it UTC.
+        return dates.format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=get_locale())
     return format_datetime(value, fmt)
 
 

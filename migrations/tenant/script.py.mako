@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import tenants.db
+from tenants.db import TENANT, real_schema
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}
@@ -18,8 +19,10 @@ depends_on = ${repr(depends_on)}
 
 
 def upgrade():
+    schema = real_schema(op.get_bind(), TENANT)  # ALTER statements are not schema-translated
     ${upgrades if upgrades else "pass"}
 
 
 def downgrade():
+    schema = real_schema(op.get_bind(), TENANT)
     ${downgrades if downgrades else "pass"}

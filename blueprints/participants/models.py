@@ -1,0 +1,38 @@
+"""The organization's directory of trainees."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
+
+CIVILITIES = ("mme", "m", "")
+
+
+class Participant(TenantBase):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    civility: Mapped[str | None] = mapped_column(String(10))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    # Stored lower-cased: no two participants share an address, whatever its case.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    mobile: Mapped[str | None] = mapped_column(String(20))  # E.164
+    company: Mapped[str | None] = mapped_column(String(200))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    sms_consent: Mapped[bool] = mapped_column(default=False)
+    # Set by an admin on a restriction request: no message, no new signature.
+    processing_restricted: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
