@@ -8,12 +8,25 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from blueprints.accounts.views import bp as accounts
     from blueprints.audit.views import bp as audit
+    from blueprints.participants.views import bp as participants
+    from blueprints.privacy.views import bp as privacy
     from blueprints.public.views import bp as public
+    from blueprints.settings.views import bp as settings
     from blueprints.staff.views import bp as staff
     from blueprints.tasks.views import bp as tasks
+    from blueprints.trainings.views import bp as trainings
 
-    for bp in (public, staff, accounts, audit, tasks):
+    for bp in (public, staff, accounts, audit, tasks, trainings, settings, privacy):
         app.register_blueprint(bp)
+    app.register_blueprint(participants)
+
+    from blueprints.signing.live import init_live
+    from blueprints.signing.views import bp as signing
+    from blueprints.signing.views import poll_bp as signing_live
+
+    app.register_blueprint(signing)
+    app.register_blueprint(signing_live)
+    init_live(app)
 
     from blueprints.demo import demo_command
 

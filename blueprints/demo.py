@@ -24,6 +24,10 @@ def ensure_demo() -> bool:
     """Create the demo organization unless it exists. True when created."""
     with db.engine.begin() as connection:
         upgrade_platform(connection)
+    from blueprints.privacy.services import ensure_defaults
+
+    ensure_defaults(db.session)
+    db.session.commit()
     if find_tenant(slug=SLUG):
         return False
 

@@ -45,6 +45,8 @@ class Periodic:
 SCHEDULE = (
     Periodic("sweep-messages", "jobs.messaging.sweep_pending", 60, MESSAGING),
     Periodic("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),
+    Periodic("aggregate-audience", "jobs.audience.aggregate_audience", 3600),
+    Periodic("purge-audience-events", "jobs.audience.purge_audience_events", 86400),
 )
 
 
@@ -70,13 +72,23 @@ def enqueue(func: Callable | str, *args, queue: str = MAINTENANCE, delay: float 
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
     call = JobCall(path_of(func), args, queue, delay)
+    on_commit(lambda: dispatch(call))
+
+
+def on_commit(callback: Callable[[], object]) -> None:
+    """Call ``callback`` once the current transaction commits, never if it rolls back; at once if none is open.
+
+    Enqueued jobs and live-page notifications go through here, so neither announces a change that was undone.
+    """
     from tenants.db import db
 
     session = db.session() if has_app_context() else None
     if session is not None and session.in_transaction():
-        session.info.setdefault("emarge_jobs", []).append(call)
+        # Kept with the innermost transaction: a savepoint rolled back drops what was registered inside it.
+        where = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault("emarge_jobs", []).append((where, callback))
         return
-    dispatch(call)
+    callback()
 
 
 def dispatch(call: JobCall, app: Flask | None = None) -> bool:
@@ -244,16 +256,42 @@ def platform_job(func: Callable) -> Callable:
 
 
 def _after_commit(session) -> None:
-    calls = session.info.pop("emarge_jobs", None)
-    if calls and has_app_context():
-        for call in calls:
-            dispatch(call)
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: its jobs wait for the outermost transaction
+    callbacks = session.info.pop("emarge_jobs", None)
+    if callbacks and has_app_context():
+        for _, callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                # The transaction is committed: a failed notification must not turn it into an error page.
+                logger.exception("after-commit callback failed")
 
 
-def _after_rollback(session) -> None:
-    dropped = session.info.pop("emarge_jobs", None)
-    if dropped:
-        logger.info("transaction rolled back: %d job(s) not enqueued", len(dropped))
+def _inside(transaction, ancestor) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _after_soft_rollback(session, previous_transaction) -> None:
+    # Every rollback, a savepoint's included (after_rollback would drop the outer transaction's jobs too).
+    calls = session.info.get("emarge_jobs")
+    if calls:
+        kept = [(where, call) for where, call in calls if not _inside(where, previous_transaction)]
+        session.info["emarge_jobs"] = kept
+        if len(kept) < len(calls):
+            logger.info("transaction rolled back: %d job(s) not enqueued", len(calls) - len(kept))
+
+
+def _after_transaction_end(session, transaction) -> None:
+    # The outermost transaction ended without a commit taking its jobs (Session.close(), say): drop them, or
+    # the session's next commit would run them.
+    if transaction.parent is None and session.info.get("emarge_jobs"):
+        dropped = session.info.pop("emarge_jobs")
+        logger.info("transaction closed without commit: %d job(s) not enqueued", len(dropped))
 
 
 def init_jobs(app: Flask) -> None:
@@ -263,4 +301,5 @@ def init_jobs(app: Flask) -> None:
     app.extensions["emarge.jobs"] = backend
     if not event.contains(FlaskSession, "after_commit", _after_commit):
         event.listen(FlaskSession, "after_commit", _after_commit)
-        event.listen(FlaskSession, "after_rollback", _after_rollback)
+        event.listen(FlaskSession, "after_soft_rollback", _after_soft_rollback)
+        event.listen(FlaskSession, "after_transaction_end", _after_transaction_end)

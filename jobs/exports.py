@@ -74,6 +74,9 @@ def export_audit(task_id: int) -> None:
             done += len(rows)
             last_id = rows[-1].id
             progress.update(done, total)
+        # End the reading transaction before writing: on SQLite a read snapshot cannot become a write once
+        # another connection (Progress) has written to the file ("database is locked", whatever the timeout).
+        db.session.rollback()
         blob = storage().put(
             out.getvalue().encode("utf-8-sig"), content_type="text/csv", filename="audit-trail.csv"
         )

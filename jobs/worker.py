@@ -17,7 +17,9 @@ logger = logging.getLogger(__name__)
 TICK = 10  # seconds between two looks at the schedule while idle
 
 
-class Worker(rq.Worker):
+class _Emarge:
+    """What both worker classes add to RQ's."""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("serializer", SERIALIZER)
         super().__init__(*args, **kwargs)
@@ -37,6 +39,8 @@ class Worker(rq.Worker):
             if result is not None or self._stop_requested:
                 return result
 
+
+class Worker(_Emarge, rq.Worker):
     def main_work_horse(self, job, queue):
         from tenants.db import db
 
@@ -46,8 +50,6 @@ class Worker(rq.Worker):
         return super().main_work_horse(job, queue)
 
 
-class SimpleWorker(Worker, rq.SimpleWorker):
-    """No fork: for tests and debugging."""
-
-    def main_work_horse(self, job, queue):
-        return rq.SimpleWorker.main_work_horse(self, job, queue)
+class SimpleWorker(_Emarge, rq.SimpleWorker):
+    """No fork: for tests and debugging. (Not a subclass of Worker: rq.Worker's forking execute_job would come
+    first in the MRO, rq.SimpleWorker being a sibling of rq.Worker, not a subclass.)"""

@@ -23,6 +23,10 @@ def platform_upgrade():
     """Bring the platform schema to the latest migration."""
     with db.engine.begin() as connection:
         upgrade_platform(connection)
+    from blueprints.privacy.services import ensure_defaults
+
+    ensure_defaults(db.session)
+    db.session.commit()
     click.echo("platform schema at head")
 
 

@@ -110,10 +110,13 @@ def _attach(connection: Connection, schema: str, create: bool) -> None:
     if schema in attached:
         return
     raw = connection.connection.driver_connection
-    # SQLite caps attached databases (10 by default): keep only the tenant in scope attached.
-    for other in list(attached):
-        raw.execute(f'DETACH DATABASE "{other}"')
-        attached.discard(other)
+    # SQLite caps attached databases (10 by default): a connection keeps only the tenant in scope attached.
+    # Pooled connections are emptied when returned; SQLite refuses to detach inside a transaction, so a
+    # connection that switches tenant mid-transaction (provisioning) keeps both until then.
+    if not raw.in_transaction:
+        for other in list(attached):
+            raw.execute(f'DETACH DATABASE "{other}"')
+            attached.discard(other)
     path = tenant_file(current_app.instance_path, schema)
     if not create and not os.path.exists(path):
         # ATTACH would silently create an empty file; an unknown tenant is an error, not a new database.
@@ -137,25 +140,51 @@ def real_schema(connection: Connection, placeholder: str) -> str | None:
     return connection.get_execution_options().get("schema_translate_map", {}).get(placeholder, placeholder)
 
 
+def fk_target(schema: str | None, target: str) -> str:
+    """A foreign key target in the migration's real schema: ``users.id`` → ``tenant_acme.users.id``.
+
+    Naming the placeholder instead would make SQLite drop the constraint (it sees another schema).
+    """
+    return f"{schema}.{target}" if schema else target
+
+
+def begin_ddl(connection: Connection) -> None:
+    """Make the schema changes that follow part of one transaction, on SQLite too.
+
+    The SQLite driver opens a transaction only before INSERT/UPDATE/DELETE, so DDL would commit statement by
+    statement and a failed migration or provisioning would stay half-made. Its lazy transactions are kept for
+    everyday work (a read-then-write transaction begun early would fail under concurrent writers instead of
+    waiting); DDL work takes the write lock at once instead, before its first statement.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def configure_engine(engine) -> None:
     """Per-connection settings, once per engine."""
     if engine.dialect.name != "sqlite":
         return
 
+    @event.listens_for(engine, "checkin")
+    def _detach_on_checkin(dbapi_connection, record):
+        attached = record.info.get("emarge_attached")
+        while attached:
+            schema = attached.pop()
+            try:
+                dbapi_connection.execute(f'DETACH DATABASE "{schema}"')
+            except Exception:  # noqa: BLE001 - a connection that cannot detach is dropped from the pool
+                record.invalidate()
+                return
+
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, record):
-        # The driver's own transaction handling skips DDL and would leave a failed migration or provisioning
-        # half-made: SQLAlchemy begins every transaction itself (its documented pysqlite recipe).
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _sqlite_begin(connection):
-        connection.exec_driver_sql("BEGIN")
 
 
 def detach_all(connection: Connection) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -20,7 +21,7 @@ from flask import Flask, current_app
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from tenants.db import PLATFORM, TENANT, bind_schema, db, tenant_file
+from tenants.db import PLATFORM, TENANT, begin_ddl, bind_schema, db, tenant_file
 from tenants.schema import alembic_config, head, metadata
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def create_platform_schema(connection: Connection) -> None:
 
 
 def upgrade_platform(connection: Connection, revision: str = "head") -> None:
+    begin_ddl(connection)
     create_platform_schema(connection)
     bind_schema(connection, None)
     _run_alembic("platform", connection, lambda cfg: command.upgrade(cfg, revision))
@@ -39,19 +41,29 @@ def upgrade_platform(connection: Connection, revision: str = "head") -> None:
 
 def build_platform(connection: Connection) -> None:
     """The platform schema from metadata, stamped at head (tests and first start)."""
+    begin_ddl(connection)
     create_platform_schema(connection)
     bind_schema(connection, None)
     metadata("platform").create_all(connection)
     stamp(connection, "platform", PLATFORM)
+    from sqlalchemy.orm import Session
+
+    from blueprints.privacy.services import ensure_defaults
+
+    with Session(bind=connection) as session:
+        ensure_defaults(session)
+        session.commit()
 
 
 def upgrade_tenant(connection: Connection, schema: str, revision: str = "head") -> None:
+    begin_ddl(connection)
     bind_schema(connection, schema)
     _run_alembic("tenant", connection, lambda cfg: command.upgrade(cfg, revision))
 
 
 def build_tenant(connection: Connection, schema: str) -> None:
     """A tenant schema from metadata, stamped at head: what provisioning does, far faster than a replay."""
+    begin_ddl(connection)
     if connection.dialect.name == "postgresql":
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     bind_schema(connection, schema, create=True)
@@ -210,4 +222,5 @@ def draft_migration(kind: str, message: str, database_url: str) -> None:
         with open(script.path) as f:
             source = f.read()
         with open(script.path, "w") as f:
-            f.write(source.replace(f"schema='{placeholder}'", "schema=schema"))
+            source = source.replace(f"schema='{placeholder}'", "schema=schema")
+            f.write(re.sub(rf"\['{placeholder}\.(\w+\.\w+)'\]", r"[fk_target(schema, '\1')]", source))

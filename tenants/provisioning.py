@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from tenants.db import bind_schema, db, detach_all, tenant_file
+from tenants.db import begin_ddl, bind_schema, db, detach_all, tenant_file
 from tenants.migrate import build_tenant
 from tenants.models import Tenant, TenantRef
 
@@ -43,7 +43,9 @@ RESERVED_SLUGS = frozenset(
         "healthz",
         "help",
         "home",
+        "language",
         "legal",
+        "live",
         "login",
         "logout",
         "mail",
@@ -86,7 +88,7 @@ def slug_problem(slug: str) -> str | None:
     """Why ``slug`` cannot name a tenant, or None. Messages are plain English, translated by the caller."""
     if not SLUG_MIN <= len(slug) <= SLUG_MAX:
         return "length"
-    if not SLUG_RE.match(slug):
+    if not SLUG_RE.fullmatch(slug):  # match() would let a trailing newline through ($)
         return "charset"
     if slug in RESERVED_SLUGS:
         return "reserved"
@@ -137,6 +139,7 @@ def provision(new: NewTenant, populate: Callable[[Session, TenantRef], None] | N
     created_file = False
     try:
         with connection.begin():
+            begin_ddl(connection)
             bind_schema(connection, None)
             table = Tenant.__table__
             tenant_id = connection.execute(

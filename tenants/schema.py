@@ -24,8 +24,10 @@ MODEL_MODULES = (
     "tenants.storage",
     "blueprints.accounts.throttle",
     "blueprints.staff.models",
+    "blueprints.privacy.models",
     "blueprints.participants.models",
     "blueprints.trainings.models",
+    "blueprints.signing.models",
 )
 
 KINDS = {"platform": PlatformBase.metadata, "tenant": TenantBase.metadata}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, g, make_response, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from blueprints.accounts.models import User
@@ -47,11 +47,22 @@ def _unauthorized():
     # Another organization's page is a 404 for a user signed in elsewhere: it neither exists nor leaks.
     if signed_in_elsewhere() or g.get("tenant") is None:
         abort(404)
+    return redirect_or_hx(url_for("accounts.login", next=request.full_path.rstrip("?")), 302)
+
+
+def redirect_or_hx(target: str, code: int = 303):
+    """A redirect; for HTMX, an empty answer whose HX-Redirect header makes the browser load ``target``.
+
+    The XHR under HTMX follows a 30x itself, so HTMX never sees a header on it and swaps the whole page it lands
+    on into the element that asked: a page inside the page.
+    """
     if request.headers.get("HX-Request"):
-        response = redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-        response.headers["HX-Redirect"] = response.location
-        return response
-    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+    else:
+        response = redirect(target, code)
+    response.vary.add("HX-Request")
+    return response
 
 
 def admin_required(view):

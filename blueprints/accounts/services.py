@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from blueprints.accounts.models import ADMIN, ROLES, AccountToken, Organization, User, new_session_token
 from blueprints.accounts.passwords import hash_password, password_problem, verify_password
 from blueprints.audit.services import Actor, record
-from blueprints.messages.services import queue_email
+from blueprints.messages.services import N_, queue_email
 from blueprints.web.urls import external_url
 from tenants import TenantRef, tenant_scope
 from tenants.db import db, utcnow
@@ -166,7 +166,7 @@ def send_verification(user: User, raw: str) -> None:
         to=user.email,
         name=user.full_name,
         language=user.language or "fr",
-        subject="Confirm your email address for %(organization)s",
+        subject=N_("Confirm your email address for %(organization)s"),
         user_id=user.id,
         sensitive=True,
         context={"link": _link("accounts.verify", raw)},
@@ -230,7 +230,7 @@ def request_reset(email: str, actor: Actor) -> None:
         to=user.email,
         name=user.full_name,
         language=user.language or "fr",
-        subject="Reset your password for %(organization)s",
+        subject=N_("Reset your password for %(organization)s"),
         user_id=user.id,
         sensitive=True,
         context={"link": _link("accounts.reset_password", raw), "hours": 1},
@@ -269,7 +269,7 @@ def invite_user(
         to=user.email,
         name=user.full_name,
         language=language,
-        subject="%(inviter)s invites you to %(organization)s on Emarge",
+        subject=N_("%(inviter)s invites you to %(organization)s on Emarge"),
         user_id=user.id,
         sensitive=True,
         context={"link": _link("accounts.accept_invitation", raw), "inviter": inviter.full_name},

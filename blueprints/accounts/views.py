@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 
 from blueprints.accounts import services, throttle
-from blueprints.accounts.auth import admin_required
+from blueprints.accounts.auth import admin_required, redirect_or_hx
 from blueprints.accounts.forms import (
     ChangePasswordForm,
     EmailForm,
@@ -104,7 +104,7 @@ def forgot_password():
         db.session.commit()
         # The same answer whether or not the address has an account.
         return render_template("accounts/link_sent.html", email=form.email.data)
-    return render_template("accounts/forgot.html", form=form)
+    return render_template("accounts/forgot.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -182,8 +182,10 @@ def account():
             password.password.errors.append(str(error))
         else:
             db.session.commit()
-            # This session stays signed in with the new token; every other one is ended.
-            login_user(current_user._get_current_object())
+            # This session stays signed in with the new token; every other one is ended. A remember-me cookie
+            # of this browser is issued again, else it would die with the old token.
+            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed. Your other sessions are signed out."), "success")
             return redirect(url_for("accounts.account"), 303)
     return render_template("accounts/account.html", profile=profile, password=password)
@@ -216,7 +218,7 @@ def invite():
         else:
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=user.email), "success")
-            return redirect(url_for("accounts.users"), 303)
+            return redirect_or_hx(url_for("accounts.users"))
     people = db.session.scalars(select(User).order_by(User.last_name, User.first_name)).all()
     return render("accounts/users.html", "accounts/_invite_form.html", status=422, users=people, form=form)
 

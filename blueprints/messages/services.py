@@ -15,6 +15,11 @@ from tenants import current_tenant
 from tenants.db import db
 
 
+def N_(message: str) -> str:
+    """Mark a string for the catalog; it is translated later, in the recipient's language."""
+    return message
+
+
 def queue_email(
     template: str,
     *,

@@ -62,7 +62,7 @@ def find_organization():
             queue=MESSAGING,
         )
         return render_template("public/find_sent.html", email=form.email.data)
-    return render_template("public/find.html", form=form)
+    return render_template("public/find.html", form=form), 200 if not form.errors else 422
 
 
 @bp.post("/language")

@@ -8,6 +8,7 @@ from functools import wraps
 import click
 import pyotp
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -69,11 +70,12 @@ def login():
         password_ok = verify_password(staff.password_hash if staff else None, form.password.data)
         code_ok = bool(staff) and pyotp.TOTP(staff.totp_secret).verify(form.code.data, valid_window=1)
         if staff and staff.active and password_ok and code_ok:
-            throttle.clear(throttle.STAFF_LOGIN, subject)
             session.clear()
             session["staff_id"], session["staff_token"] = staff.id, staff.session_token
             staff.last_login_at = utcnow()
             db.session.commit()
+            # After the commit: on SQLite a write by another connection in between would make it fail.
+            throttle.clear(throttle.STAFF_LOGIN, subject)
             return redirect(url_for("staff.home"), 303)
         throttle.hit(throttle.STAFF_LOGIN, subject)
         form.code.errors.append(_("Email, password or code is not correct."))
@@ -99,7 +101,8 @@ def home():
 @click.password_option()
 def create_staff(email: str, name: str, password: str):
     """Create a staff account; prints the TOTP secret to enrol in an authenticator app."""
-    problem = password_problem(password, email=email)
+    with force_locale("en"):  # no request to choose a language from
+        problem = password_problem(password, email=email)
     if problem:
         raise click.ClickException(problem)
     secret = pyotp.random_base32()

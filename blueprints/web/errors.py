@@ -20,6 +20,8 @@ def _messages():
         403: (_("Not allowed"), _("You do not have access to this page.")),
         404: (_("Page not found"), _("This page does not exist, or you do not have access to it.")),
         405: (_("Not allowed"), _("This action is not available here.")),
+        409: (_("Cannot be done"), _("This change conflicts with what is already recorded.")),
+        410: (_("No longer available"), _("This link or page is no longer valid.")),
         413: (_("File too large"), _("The file sent is larger than this page accepts.")),
         429: (
             _("Too many attempts"),

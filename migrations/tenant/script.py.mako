@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import tenants.db
-from tenants.db import TENANT, real_schema
+from tenants.db import TENANT, fk_target, real_schema
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import tenants.db
-from tenants.db import PLATFORM, real_schema
+from tenants.db import PLATFORM, fk_target, real_schema
 
 
 revision = '3026512fe878'
@@ -63,7 +63,7 @@ def upgrade():
     sa.Column('billing_address', sa.Text(), nullable=False),
     sa.Column('vat_number', sa.String(length=20), nullable=True),
     sa.Column('created_at', tenants.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['platform.tenants.id'], name=op.f('fk_billing_profiles_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], [fk_target(schema, 'tenants.id')], name=op.f('fk_billing_profiles_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_profiles')),
     sa.UniqueConstraint('tenant_id', name=op.f('uq_billing_profiles_tenant_id')),
     schema=schema

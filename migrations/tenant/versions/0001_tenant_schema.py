@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import tenants.db
-from tenants.db import TENANT, real_schema
+from tenants.db import TENANT, fk_target, real_schema
 
 
 revision = '6a5125d1c437'
@@ -130,7 +130,7 @@ def upgrade():
     sa.Column('created_at', tenants.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', tenants.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('used_at', tenants.db.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['tenant.users.id'], name=op.f('fk_account_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], [fk_target(schema, 'users.id')], name=op.f('fk_account_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_account_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_account_tokens_token_hash')),
     schema=schema

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import tenants.db
-from tenants.db import TENANT, real_schema
+from tenants.db import TENANT, fk_target, real_schema
 
 
 revision = 'c811992ac712'
@@ -69,7 +69,7 @@ def upgrade():
     sa.Column('archived_at', tenants.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', tenants.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('end_date >= start_date', name=op.f('ck_training_sessions_dates_in_order')),
-    sa.ForeignKeyConstraint(['training_id'], ['tenant.trainings.id'], name=op.f('fk_training_sessions_training_id_trainings'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['training_id'], [fk_target(schema, 'trainings.id')], name=op.f('fk_training_sessions_training_id_trainings'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_training_sessions')),
     schema=schema
     )
@@ -81,8 +81,8 @@ def upgrade():
     sa.Column('funder', sa.String(length=20), nullable=False),
     sa.Column('funder_reference', sa.String(length=100), nullable=True),
     sa.Column('created_at', tenants.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['participant_id'], ['tenant.participants.id'], name=op.f('fk_enrollments_participant_id_participants'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['session_id'], ['tenant.training_sessions.id'], name=op.f('fk_enrollments_session_id_training_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['participant_id'], [fk_target(schema, 'participants.id')], name=op.f('fk_enrollments_participant_id_participants'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['session_id'], [fk_target(schema, 'training_sessions.id')], name=op.f('fk_enrollments_session_id_training_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enrollments')),
     sa.UniqueConstraint('session_id', 'participant_id', name=op.f('uq_enrollments_session_id_participant_id')),
     schema=schema
@@ -92,8 +92,8 @@ def upgrade():
     op.create_table('session_facilitators',
     sa.Column('session_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.ForeignKeyConstraint(['session_id'], ['tenant.training_sessions.id'], name=op.f('fk_session_facilitators_session_id_training_sessions'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['tenant.users.id'], name=op.f('fk_session_facilitators_user_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], [fk_target(schema, 'training_sessions.id')], name=op.f('fk_session_facilitators_session_id_training_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], [fk_target(schema, 'users.id')], name=op.f('fk_session_facilitators_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('session_id', 'user_id', name=op.f('pk_session_facilitators')),
     schema=schema
     )
@@ -109,7 +109,7 @@ def upgrade():
     sa.Column('modality', sa.String(length=20), nullable=False),
     sa.Column('created_at', tenants.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_slots_times_in_order')),
-    sa.ForeignKeyConstraint(['session_id'], ['tenant.training_sessions.id'], name=op.f('fk_slots_session_id_training_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], [fk_target(schema, 'training_sessions.id')], name=op.f('fk_slots_session_id_training_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_slots')),
     schema=schema
     )

@@ -1,0 +1,504 @@
+"""Public policy pages, the cookie choice, the measurement endpoint, the login acknowledgement and the staff
+pages (policies, sub-processors, audience)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from blueprints.privacy import services
+from blueprints.privacy.cookies import (
+    AUDIENCE,
+    AUDIENCE_COOKIE,
+    CATEGORIES,
+    CONSENT_COOKIE,
+    CONSENT_LIFETIME,
+    OPTIONAL,
+    REGISTRY,
+)
+from blueprints.privacy.forms import AcknowledgeForm, PeriodForm, PolicyPublishForm, SubProcessorForm
+from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, SubProcessor
+from blueprints.staff.views import current_staff, staff_required
+from blueprints.web.htmx import is_fragment_request, render
+from tenants.db import bind_schema, db, utcnow
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("privacy", __name__)
+
+MAX_EVENT_BYTES = 4096
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+MARKER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+
+
+def _language() -> str:
+    return "en" if str(get_locale()) == "en" else "fr"
+
+
+def _local_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("public.home")
+
+
+def _cookie_options(max_age: int | None) -> dict:
+    config = current_app.config
+    return {
+        "max_age": max_age,
+        "secure": bool(config.get("SESSION_COOKIE_SECURE")),
+        "httponly": True,
+        "samesite": "Lax",
+        "path": "/",
+    }
+
+
+def _delete_audience_cookie(response) -> None:
+    if AUDIENCE_COOKIE in request.cookies:
+        response.delete_cookie(
+            AUDIENCE_COOKIE,
+            path="/",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+# --- the visitor's consent, as this request sees it ----------------------------------------------------------
+
+
+def _cookie_policy_number() -> int | None:
+    """On a connection of its own: a page (an error page too) must not depend on the request's transaction."""
+    try:
+        from sqlalchemy import func
+
+        from blueprints.privacy.models import PolicyVersion
+
+        with db.engine.connect() as connection:
+            bind_schema(connection, None)
+            return (
+                connection.execute(
+                    select(func.max(PolicyVersion.number)).where(PolicyVersion.kind == COOKIES)
+                ).scalar()
+                or 0
+            )
+    except Exception:  # noqa: BLE001 - no banner rather than no page
+        logger.warning("cookie policy version unavailable", exc_info=True)
+        return None
+
+
+@dataclass
+class ConsentState:
+    previous: services.Consent | None  # what the cookie holds, current or not
+    current: bool  # given under the policy in force, less than 6 months ago
+    signal: bool  # the browser sends a refusal signal (GPC, DNT)
+    available: bool  # the policy version could be read
+
+    @property
+    def needed(self) -> bool:
+        return self.available and not self.current and not self.signal
+
+    @property
+    def audience(self) -> bool:
+        return self.current and not self.signal and self.previous.allows(AUDIENCE)
+
+    def chosen(self, category: str) -> bool:
+        return self.current and self.previous.allows(category)
+
+
+def consent_state() -> ConsentState:
+    if "privacy_consent" not in g:
+        previous = services.decode_consent(
+            current_app.config["SECRET_KEY"], request.cookies.get(CONSENT_COOKIE)
+        )
+        number = _cookie_policy_number()
+        g.privacy_consent = ConsentState(
+            previous=previous,
+            current=number is not None and services.is_current(previous, number),
+            signal=services.refusal_signal(request.headers),
+            available=number is not None,
+        )
+    return g.privacy_consent
+
+
+class _LazyConsent:
+    """Templates ask ``privacy.needed``: nothing is read unless a page asks (emails rendered by jobs never do)."""
+
+    def __getattr__(self, name):
+        return getattr(consent_state(), name)
+
+
+@bp.app_context_processor
+def _privacy_context():
+    return {"privacy": _LazyConsent(), "cookie_categories": CATEGORIES}
+
+
+# --- public pages ---------------------------------------------------------------------------------------------
+
+TITLES = {PRIVACY: "Privacy policy", COOKIES: "Cookie policy", LEGAL: "Legal notice"}
+ENDPOINTS = {
+    PRIVACY: "privacy.privacy_policy",
+    COOKIES: "privacy.cookie_policy",
+    LEGAL: "privacy.legal_notice",
+}
+
+
+def _policy_page(kind: str, number: int | None = None):
+    current = services.latest(kind)
+    shown = services.version(kind, number) if number is not None else current
+    if shown is None:
+        abort(404)
+    return render_template(
+        "privacy/policy.html",
+        kind=kind,
+        title=_(TITLES[kind]),
+        shown=shown,
+        current=current,
+        versions=services.history(kind),
+        language=_language(),
+        cookies=REGISTRY if kind == COOKIES else (),
+        current_endpoint=ENDPOINTS[kind],
+    )
+
+
+@bp.get("/privacy")
+def privacy_policy():
+    return _policy_page(PRIVACY)
+
+
+@bp.get("/privacy/cookies")
+def cookie_policy():
+    return _policy_page(COOKIES)
+
+
+@bp.get("/legal")
+def legal_notice():
+    return _policy_page(LEGAL)
+
+
+@bp.get("/privacy/<any(privacy, cookies, legal):kind>/v<int:number>")
+def policy_version(kind: str, number: int):
+    return _policy_page(kind, number)
+
+
+@bp.get("/privacy/sub-processors")
+def sub_processors():
+    return render_template(
+        "privacy/sub_processors.html", rows=services.sub_processors(), language=_language()
+    )
+
+
+# --- the cookie choice ----------------------------------------------------------------------------------------
+
+
+@bp.get("/privacy/choices")
+def choices():
+    """The banner opened on the choice of categories: a whole page without JavaScript, the fragment with HTMX."""
+    return render(
+        "privacy/choices.html",
+        "privacy/_consent.html",
+        consent_mode="choose",
+        next_url=_local_next(request.args.get("next")),
+    )
+
+
+@bp.post("/privacy/consent")
+def consent():
+    choice = request.form.get("choice")
+    if choice == "accept":
+        action, categories = "accept", set(OPTIONAL)
+    elif choice in ("refuse", "close"):
+        action, categories = choice, set()
+    elif choice == "save":
+        action, categories = "choose", {c for c in OPTIONAL if request.form.get(c) in ("on", "1", "y")}
+    else:
+        abort(400)
+    state = consent_state()
+    given, _proof = services.record_choice(state.previous, action, categories, request.remote_addr)
+    db.session.commit()
+    audience = AUDIENCE in categories and not state.signal
+    if is_fragment_request():
+        response = make_response(
+            render_template("privacy/_consent.html", consent_mode="saved", saved_audience=audience)
+        )
+        response.vary.add("HX-Request")
+        # Tells audience.js to start or stop at once, without a reload.
+        response.headers["HX-Trigger"] = json.dumps({"emarge-consent": {"audience": audience}})
+    else:
+        flash(_saved_message(audience), "success")
+        response = redirect(_local_next(request.form.get("next")), 303)
+    response.set_cookie(
+        CONSENT_COOKIE,
+        services.encode_consent(current_app.config["SECRET_KEY"], given),
+        **_cookie_options(int(CONSENT_LIFETIME.total_seconds())),
+    )
+    if AUDIENCE not in categories:
+        _delete_audience_cookie(response)
+    return response
+
+
+def _saved_message(audience: bool) -> str:
+    if audience:
+        return _(
+            "Your choice is saved: audience measurement is on. Change it at any time with “Cookie settings”."
+        )
+    return _("Your choice is saved: no audience measurement. Change it at any time with “Cookie settings”.")
+
+
+# --- the measurement endpoint ---------------------------------------------------------------------------------
+
+
+def _refused():
+    response = make_response("", 403)
+    _delete_audience_cookie(response)
+    return response
+
+
+def _page_of(path: str) -> str | None:
+    """The URL rule behind ``path`` (never the path itself: no ids, no tokens), None for a page never measured."""
+    adapter = current_app.url_map.bind(request.host)
+    try:
+        rule, _args = adapter.match(path, method="GET", return_rule=True)
+    except HTTPException:
+        return None
+    view = current_app.view_functions.get(rule.endpoint)
+    if view is None or getattr(view, "never_measured", False) or rule.endpoint == "static":
+        return None
+    return rule.rule
+
+
+@bp.post("/privacy/collect")
+def collect():
+    if services.refusal_signal(request.headers):
+        return _refused()
+    given = services.decode_consent(current_app.config["SECRET_KEY"], request.cookies.get(CONSENT_COOKIE))
+    if not services.consent_on_record(given, AUDIENCE):
+        return _refused()
+    if (request.content_length or 0) > MAX_EVENT_BYTES:
+        abort(413)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400)
+    kind, view_id = data.get("type"), data.get("view")
+    if kind not in ("view", "time", "click") or not isinstance(view_id, str) or not HEX32.match(view_id):
+        abort(400)
+    page = _page_of(str(data.get("path") or "")[:300]) if kind != "time" else ""
+    if page is None:
+        return _refused()
+    secret = current_app.config["SECRET_KEY"]
+    visitor = services.read_visitor(secret, request.cookies.get(AUDIENCE_COOKIE))
+    new_cookie = None
+    if visitor is None:
+        if kind == "time":
+            return "", 204
+        visitor, value, max_age = services.new_visitor(secret)
+        new_cookie = (value, max_age)
+    if kind == "view":
+        width = data.get("width")
+        services.record_view(
+            visitor,
+            view_id,
+            page,
+            referrer=str(data.get("referrer") or "")[:500],
+            own_host=request.host,
+            language=str(data.get("language") or "")[:20],
+            width=width if isinstance(width, int) else None,
+        )
+    elif kind == "time":
+        seconds = data.get("seconds")
+        if not isinstance(seconds, int):
+            abort(400)
+        services.record_time(visitor, view_id, seconds)
+    else:
+        target = data.get("target")
+        if not isinstance(target, str) or not MARKER.match(target):
+            abort(400)
+        services.record_click(visitor, view_id, page, target)
+    db.session.commit()
+    response = make_response("", 204)
+    if new_cookie:
+        # Set once, from the first measured page; never extended afterwards.
+        response.set_cookie(AUDIENCE_COOKIE, new_cookie[0], **_cookie_options(new_cookie[1]))
+    return response
+
+
+# --- substantial changes: acknowledged at the next login ------------------------------------------------------
+
+ACK_FREE = {"accounts.login", "accounts.logout", "public.set_language", "static"}
+
+
+@bp.before_app_request
+def _require_acknowledgement():
+    tenant = g.get("tenant")
+    endpoint = request.endpoint or ""
+    if tenant is None or endpoint in ACK_FREE or endpoint.startswith("privacy."):
+        return None
+    if not current_user.is_authenticated or session.get("impersonating_staff_id"):
+        return None
+    latest = services.latest_substantial_id()
+    if latest is None or session.get("privacy_ack") == latest:
+        return None
+    if not services.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at):
+        session["privacy_ack"] = latest
+        return None
+    target = url_for("privacy.acknowledge", next=request.full_path.rstrip("?"))
+    response = redirect(target, 303)
+    if request.headers.get("HX-Request"):
+        response.headers["HX-Redirect"] = target
+    return response
+
+
+@bp.route("/<org>/privacy/acknowledge", methods=["GET", "POST"])
+@login_required
+def acknowledge():
+    tenant = g.tenant
+    pending = services.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at)
+    target = request.args.get("next") or ""
+    prefix = f"/{tenant.slug}/"
+    target = (
+        target
+        if target.startswith(prefix) and "privacy/acknowledge" not in target
+        else url_for("accounts.home")
+    )
+    if not pending:
+        return redirect(target, 303)
+    form = AcknowledgeForm()
+    if form.validate_on_submit():
+        services.acknowledge(tenant.id, current_user.id, pending)
+        db.session.commit()
+        session["privacy_ack"] = services.latest_substantial_id()
+        return redirect(target, 303)
+    return render_template(
+        "privacy/acknowledge.html", pending=pending, form=form, language=_language(), endpoints=ENDPOINTS
+    )
+
+
+# --- staff: policies, sub-processors, audience ----------------------------------------------------------------
+
+
+@bp.get("/staff/privacy/")
+@staff_required
+def staff_policies():
+    return render_template(
+        "privacy/staff_policies.html",
+        histories={kind: services.history(kind) for kind in (PRIVACY, COOKIES, LEGAL)},
+        titles=TITLES,
+        staff=current_staff(),
+    )
+
+
+@bp.route("/staff/privacy/publish", methods=["GET", "POST"])
+@staff_required
+def staff_publish():
+    form = PolicyPublishForm()
+    if request.method == "GET":
+        kind = request.args.get("kind", PRIVACY)
+        current = services.latest(kind) if kind in TITLES else None
+        if current:
+            form.kind.data, form.body_fr.data, form.body_en.data = kind, current.body_fr, current.body_en
+    if form.validate_on_submit():
+        row = services.publish(
+            form.kind.data,
+            body_fr=form.body_fr.data,
+            body_en=form.body_en.data,
+            summary_fr=form.summary_fr.data or "",
+            summary_en=form.summary_en.data or "",
+            substantial=form.substantial.data,
+            staff_id=current_staff().id,
+        )
+        db.session.commit()
+        if row.substantial:
+            flash(
+                _("Version %(number)d published. Account holders are being emailed.", number=row.number),
+                "success",
+            )
+        else:
+            flash(_("Version %(number)d published.", number=row.number), "success")
+        return redirect(url_for("privacy.staff_policies"), 303)
+    return render_template("privacy/staff_publish.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/staff/privacy/sub-processors", methods=["GET", "POST"])
+@staff_required
+def staff_sub_processors():
+    form = SubProcessorForm()
+    if form.validate_on_submit():
+        services.save_sub_processor(None, **_sub_processor_values(form))
+        db.session.commit()
+        flash(_("Sub-processor added."), "success")
+        return redirect(url_for("privacy.staff_sub_processors"), 303)
+    return render_template(
+        "privacy/staff_sub_processors.html", rows=services.sub_processors(), form=form
+    ), 200 if not form.errors else 422
+
+
+def _sub_processor_values(form: SubProcessorForm) -> dict:
+    return {
+        "name": form.name.data.strip(),
+        "role_fr": form.role_fr.data.strip(),
+        "role_en": form.role_en.data.strip(),
+        "country": form.country.data.strip(),
+        "leaves_eu": bool(form.leaves_eu.data),
+        "safeguards": (form.safeguards.data or "").strip(),
+        "position": form.position.data or 0,
+    }
+
+
+@bp.route("/staff/privacy/sub-processors/<int:row_id>", methods=["GET", "POST"])
+@staff_required
+def staff_sub_processor(row_id: int):
+    row = db.session.get(SubProcessor, row_id) or abort(404)
+    form = SubProcessorForm(obj=row)
+    if form.validate_on_submit():
+        services.save_sub_processor(row, **_sub_processor_values(form))
+        db.session.commit()
+        flash(_("Sub-processor saved."), "success")
+        return redirect(url_for("privacy.staff_sub_processors"), 303)
+    return render_template(
+        "privacy/staff_sub_processor.html", row=row, form=form
+    ), 200 if not form.errors else 422
+
+
+@bp.post("/staff/privacy/sub-processors/<int:row_id>/delete")
+@staff_required
+def staff_sub_processor_delete(row_id: int):
+    row = db.session.get(SubProcessor, row_id) or abort(404)
+    services.remove_sub_processor(row)
+    db.session.commit()
+    flash(_("Sub-processor removed from the list."), "success")
+    return redirect(url_for("privacy.staff_sub_processors"), 303)
+
+
+@bp.get("/staff/audience")
+@staff_required
+def staff_audience():
+    form = PeriodForm(request.args)
+    today = services.local_day(utcnow())
+    end = form.end.data if form.validate() and form.end.data else today
+    start = form.start.data if form.start.data else end - timedelta(days=29)
+    if start > end:
+        start, end = end, start
+    start = max(start, end - timedelta(days=731))  # two years at most on one page
+    form.start.data, form.end.data = start, end
+    return render_template("privacy/staff_audience.html", form=form, f=services.figures(start, end))

@@ -1,0 +1,136 @@
+"""The live pages' change check: a version per slot, bumped by every change, read without the ORM.
+
+With Redis the version is a key (INCR once the change commits, so a page never fetches a roster older than
+the version it was told); without it, a row of ``slot_versions`` bumped inside the change's transaction.
+Either way any web process sees every change, and the poll costs one Redis GET or one primary-key SELECT.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from blueprints.signing.models import SlotVersion
+from jobs import on_commit
+from tenants import current_tenant
+from tenants.db import bind_schema, db
+
+logger = logging.getLogger(__name__)
+
+KEY = "emarge:live:{schema}:{slot_id}"
+KEY_TTL = 14 * 86400
+
+
+def _redis(app: Flask):
+    backend = app.extensions["emarge.jobs"]
+    return backend.redis if getattr(backend, "url", None) else None
+
+
+def touch(slot_id: int) -> None:
+    """Note that ``slot_id``'s attendance changed in the current transaction."""
+    key = KEY.format(schema=current_tenant().schema, slot_id=slot_id)
+    if _redis(current_app) is None:
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = insert(SlotVersion).values(slot_id=slot_id, version=1)
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["slot_id"], set_={"version": SlotVersion.__table__.c.version + 1}
+            )
+        )
+        return
+    app = current_app._get_current_object()
+    # Bumped once the change commits, so a page is never told of a roster it cannot read yet.
+    on_commit(lambda: _bump(app, {key}))
+
+
+def version(app: Flask, schema: str, slot_id: int) -> str:
+    """The current version, as text ("0" before any change)."""
+    redis = _redis(app)
+    if redis is not None:
+        value = redis.get(KEY.format(schema=schema, slot_id=slot_id))
+        return value.decode() if value else "0"
+    with db.engine.connect() as connection:
+        bind_schema(connection, schema)
+        value = connection.execute(select(SlotVersion.version).where(SlotVersion.slot_id == slot_id)).scalar()
+    return str(value or 0)
+
+
+def _bump(app: Flask, keys: set[str]) -> None:
+    try:
+        with _redis(app).pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.incr(key).expire(key, KEY_TTL)
+            pipe.execute()
+    except Exception:
+        # The change is committed; the pages catch up with the next change or a reload.
+        logger.warning("live version not bumped for %s", sorted(keys), exc_info=True)
+
+
+def init_live(app: Flask) -> None:
+    if app.config.get("REDIS_URL"):
+        app.wsgi_app = PollFastPath(app.wsgi_app, app)
+
+
+class PollFastPath:
+    """WSGI middleware answering ``GET /live/<token>`` before Flask when Redis holds the versions.
+
+    The change check is the request thousands of open live pages make every second: here it costs a token
+    check and one Redis GET, with no request context, no session, no user, no translation. Anything it does
+    not recognise (another path, another method, a bad token, no Redis) goes on to Flask, whose
+    ``signing_live.poll`` view gives the same answers.
+    """
+
+    PREFIX = "/live/"
+    HEADERS = [
+        ("Cache-Control", "no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+
+    def __init__(self, wsgi_app, app: Flask):
+        from itsdangerous import URLSafeTimedSerializer
+
+        from blueprints.signing.tokens import LIVE_MAX_AGE, LIVE_SALT
+
+        self.wsgi_app = wsgi_app
+        self.app = app
+        self.serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=LIVE_SALT)
+        self.max_age = LIVE_MAX_AGE
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        redis = _redis(self.app) if path.startswith(self.PREFIX) else None
+        if redis is None or environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        from urllib.parse import parse_qs
+
+        from itsdangerous import BadData
+
+        try:
+            schema, slot_id = self.serializer.loads(path[len(self.PREFIX) :], max_age=self.max_age)
+            key = KEY.format(schema=str(schema), slot_id=int(slot_id))
+        except (BadData, ValueError, TypeError):
+            return self.wsgi_app(environ, start_response)
+        try:
+            value = redis.get(key)
+        except Exception:
+            return self.wsgi_app(environ, start_response)
+        current = value.decode() if value else "0"
+        held = parse_qs(environ.get("QUERY_STRING", "")).get("v", [None])[0]
+        if held == current:
+            start_response("204 No Content", list(self.HEADERS))
+            return []
+        body = current.encode()
+        start_response(
+            "200 OK",
+            [
+                *self.HEADERS,
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]

@@ -1,0 +1,590 @@
+"""Signing pages: the trainee's (token in the URL, no login), the facilitator's live page, kiosk and sign-off,
+staff's links, and the live pages' change check."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
+
+from blueprints.accounts import throttle
+from blueprints.audit.services import TRAINEE, Actor, record
+from blueprints.participants.models import Participant
+from blueprints.privacy.services import never_measured
+from blueprints.signing import access, images, live, roomcodes, services
+from blueprints.signing.models import FACILITATOR, FACILITATOR_DEVICE, OWN_LINK
+from blueprints.signing.models import TRAINEE as TRAINEE_LINK
+from blueprints.signing.services import LinkProblem, SigningError
+from blueprints.signing.tokens import live_token, read_live_token
+from blueprints.trainings.models import Slot
+from blueprints.web import csrf
+from blueprints.web.actor import request_origin
+from blueprints.web.htmx import is_fragment_request, render
+from tenants import current_tenant
+from tenants.db import db, utcnow
+
+bp = Blueprint("signing", __name__, url_prefix="/<org>")
+poll_bp = Blueprint("signing_live", __name__)
+
+# The sign form's body: a 200 KB PNG as base64 plus a few fields.
+MAX_SIGN_BODY = 400 * 1024
+
+
+def qr_svg(data: str, *, scale: int = 6, title: str = "") -> Markup:
+    import segno
+
+    # No width/height, a viewBox only: the CSS sizes it (big on a projector, small on a phone).
+    svg = segno.make(data, error="m").svg_inline(
+        scale=scale, border=2, title=title or None, dark="#000", light="#fff", omitsize=True
+    )
+    return Markup(svg)
+
+
+def _png_data_url(data: bytes | None) -> str | None:
+    return "data:image/png;base64," + base64.b64encode(data).decode() if data else None
+
+
+def _trainee_headers(response):
+    # The token is in the URL: no referrer carries it away, no cache keeps the page.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- trainee pages -------------------------------------------------------------------------------------------
+
+
+def _trainee_actor(participant: Participant) -> Actor:
+    return Actor(kind=TRAINEE, label=participant.full_name, participant_id=participant.id, **request_origin())
+
+
+def _link_problem(problem: LinkProblem, token: str):
+    response = make_response(
+        render_template(
+            "signing/link_problem.html",
+            problem=problem.message,
+            renewable=problem.status == 410,
+            token=token,
+        ),
+        problem.status,
+    )
+    return _trainee_headers(response)
+
+
+def _sign_context(link, participant, *, now: datetime, error=None, code_error=False):
+    training_session = db.session.get(services.TrainingSession, link.session_id)
+    slot, win = services.slot_to_sign(training_session, now)
+    attendance = services.attendance_of(slot, participant.id) if slot else None
+    return dict(
+        link=link,
+        participant=participant,
+        training_session=training_session,
+        training=training_session.training,
+        slot=slot,
+        window=win,
+        attendance=attendance,
+        thumbnail=_png_data_url(services.thumbnail_data(attendance)) if attendance else None,
+        code_needed=bool(slot) and services.room_code_needed(slot),
+        history=services.history(training_session, participant),
+        error=error,
+        code_error=code_error,
+        tz=training_session.timezone,
+        restricted=participant.processing_restricted,
+        staff_device=access.signed_in_here(),
+    )
+
+
+@bp.get("/sign/<token>")
+@never_measured
+def sign_page(token: str):
+    try:
+        link = services.resolve_link(token, TRAINEE_LINK)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    participant = db.session.get(Participant, link.participant_id)
+    g.language = participant.language
+    context = _sign_context(link, participant, now=utcnow())
+    return _trainee_headers(make_response(render_template("signing/sign.html", token=token, **context)))
+
+
+@bp.post("/sign/<token>")
+@never_measured
+@csrf.exempt  # the unguessable token in the URL is the credential; no cookie exists to forge a request with
+def sign(token: str):
+    try:
+        link = services.resolve_link(token, TRAINEE_LINK)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    participant = db.session.get(Participant, link.participant_id)
+    g.language = participant.language
+    now = utcnow()
+    status, error, code_error = 200, None, False
+    if access.signed_in_here():
+        status, error = (
+            403,
+            _(
+                "This device is signed in to the organization's staff account: a trainee's signature cannot be "
+                "sent from it. Use the facilitator's device mode, or log out first."
+            ),
+        )
+    elif (request.content_length or 0) > MAX_SIGN_BODY:
+        status, error = 413, _("The signature image is too large (200 KB at most).")
+    else:
+        slot = db.session.get(
+            Slot, request.form.get("slot", type=int) or 0, options=[joinedload(Slot.session)]
+        )
+        if slot is None or slot.session_id != link.session_id:
+            status, error = 409, _("This slot is not part of your session. Reload the page.")
+        else:
+            try:
+                data = images.from_data_url(request.form.get("signature"))
+                result = services.sign(
+                    slot,
+                    participant,
+                    data,
+                    _trainee_actor(participant),
+                    method=OWN_LINK,
+                    code=request.form.get("code"),
+                    language=str(participant.language),
+                    now=now,
+                )
+            except images.ImageProblem as problem:
+                db.session.rollback()
+                status, error = 422, str(problem.message)
+            except SigningError as refusal:
+                db.session.rollback()
+                status, error = refusal.status, str(refusal.message)
+                code_error = refusal.context.get("field") == "code"
+            else:
+                db.session.commit()
+                flash_key = "signed" if result.created else "already"
+                return _trainee_headers(
+                    redirect(url_for("signing.sign_page", token=token, done=flash_key), 303)
+                )
+    context = _sign_context(link, participant, now=now, error=error, code_error=code_error)
+    response = make_response(render_template("signing/sign.html", token=token, **context), status)
+    return _trainee_headers(response)
+
+
+@bp.post("/sign/<token>/renew")
+@never_measured
+@csrf.exempt  # answers the same whatever is posted; it sends a link only to the address on file
+def renew(token: str):
+    try:
+        link = services.resolve_link(token, TRAINEE_LINK, allow_dead=True)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    email = (request.form.get("email") or "").strip()[:254]
+    ip = request.remote_addr or "?"
+    subject = f"{current_tenant().slug}:{link.id}"
+    wait = throttle.blocked(throttle.RESET_ACCOUNT, subject) or throttle.blocked(throttle.RESET_IP, ip)
+    if not wait and email:
+        throttle.hit(throttle.RESET_ACCOUNT, subject)
+        throttle.hit(throttle.RESET_IP, ip)
+        participant = db.session.get(Participant, link.participant_id)
+        actor = Actor(kind="anonymous", label="link renewal form", participant_id=None, **request_origin())
+        if participant is not None:
+            g.language = participant.language
+        services.request_fresh_link(link, email, actor)
+        db.session.commit()
+    # The same page whether the address matched, did not, or the form was throttled.
+    return _trainee_headers(make_response(render_template("signing/renew_sent.html"), 200))
+
+
+# --- staff: links ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/sessions/<int:session_id>/links")
+def links(session_id: int):
+    access.guard_login()
+    training_session = access.session_or_404(session_id)
+    who = access.facilitation(training_session)
+    lines = []
+    for line in services.roster_of_session(training_session):
+        link = services.trainee_link(training_session, line, who.actor)
+        lines.append(
+            (line, link, url_for("signing.sign_page", token=services.token_of(link), _external=False))
+        )
+    own = None
+    if who.user in training_session.facilitators:
+        own_link = services.facilitator_link(training_session, who.user, who.actor)
+        own = url_for("signing.facilitator_entry", token=services.token_of(own_link))
+    facilitators = []
+    if who.user.is_admin:
+        for person in training_session.facilitators:
+            flink = services.facilitator_link(training_session, person, who.actor)
+            facilitators.append(
+                (person, url_for("signing.facilitator_entry", token=services.token_of(flink)))
+            )
+    db.session.commit()
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return render_template(
+        "signing/links.html",
+        training_session=training_session,
+        lines=lines,
+        own=own,
+        facilitators=facilitators,
+        base=base,
+    )
+
+
+@bp.get("/sessions/<int:session_id>/links/<int:participant_id>/qr")
+def link_qr(session_id: int, participant_id: int):
+    access.guard_login()
+    training_session = access.session_or_404(session_id)
+    who = access.facilitation(training_session)
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    try:
+        link = services.trainee_link(training_session, participant, who.actor)
+    except SigningError:
+        abort(404)
+    db.session.commit()
+    url = current_app.config["PUBLIC_BASE_URL"] + url_for("signing.sign_page", token=services.token_of(link))
+    return render_template(
+        "signing/qr.html",
+        training_session=training_session,
+        participant=participant,
+        url=url,
+        qr=qr_svg(url, scale=5, title=_("Sign-in link of %(name)s", name=participant.full_name)),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/links/<int:participant_id>/revoke")
+def link_revoke(session_id: int, participant_id: int):
+    return _link_change(session_id, participant_id, "revoke")
+
+
+@bp.post("/sessions/<int:session_id>/links/<int:participant_id>/reissue")
+def link_reissue(session_id: int, participant_id: int):
+    return _link_change(session_id, participant_id, "reissue")
+
+
+def _link_change(session_id: int, participant_id: int, action: str):
+    access.guard_login()
+    training_session = access.session_or_404(session_id)
+    who = access.facilitation(training_session)
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    try:
+        link = services.trainee_link(training_session, participant, who.actor)
+    except SigningError:
+        abort(404)
+    if action == "revoke":
+        services.revoke_link(link, who.actor)
+        flash(_("The link of %(name)s no longer works.", name=participant.full_name), "success")
+    else:
+        services.reissue_link(link, who.actor)
+        flash(
+            _(
+                "A new link was made for %(name)s; the previous one no longer works.",
+                name=participant.full_name,
+            ),
+            "success",
+        )
+    db.session.commit()
+    return redirect(url_for("signing.links", session_id=session_id), 303)
+
+
+@bp.get("/facilitate/<token>")
+@never_measured
+def facilitator_entry(token: str):
+    try:
+        link = services.resolve_link(token, FACILITATOR)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    access.add_grant(link)
+    link.last_used_at = utcnow()
+    user = db.session.get(services.User, link.user_id)
+    record(
+        Actor(kind="user", label=f"{user.email} (personal link)", user_id=user.id, **request_origin()),
+        "signin_link.facilitator_used",
+        link,
+    )
+    db.session.commit()
+    return _trainee_headers(redirect(url_for("signing.session_live", session_id=link.session_id), 303))
+
+
+# --- facilitator: live page, marks, closing, sign-off ------------------------------------------------------
+
+
+@bp.get("/sessions/<int:session_id>/live")
+def session_live(session_id: int):
+    access.guard_login()
+    training_session = access.session_or_404(session_id)
+    access.facilitation(training_session)
+    now = utcnow()
+    slots = list(training_session.slots)
+    states = services.states_of(slots)
+    rows = [(slot, services.window(slot, states.get(slot.id), now), services.counts(slot)) for slot in slots]
+    return render_template(
+        "signing/session_live.html",
+        training_session=training_session,
+        rows=rows,
+        tz=training_session.timezone,
+    )
+
+
+def _live_context(slot: Slot, who, *, error=None):
+    # The version is read before the roster: a change landing in between makes the page fetch again.
+    version = live.version(current_app, current_tenant().schema, slot.id)
+    now = utcnow()
+    state = services.state_of(slot)
+    db.session.commit()  # the state row, made on first use
+    lines = services.roster(slot)
+    return dict(
+        slot=slot,
+        training_session=slot.session,
+        state=state,
+        window=services.window(slot, state, now),
+        lines=lines,
+        signed=sum(
+            1
+            for line in lines
+            if line.attendance is not None and line.attendance.status in ("present", "late")
+        ),
+        expected=len(lines),
+        version=version,
+        poll_url=url_for(
+            "signing_live.poll",
+            token=live_token(current_app.config["SECRET_KEY"], current_tenant().schema, slot.id),
+        ),
+        tz=slot.session.timezone,
+        user=who.user,
+        error=error,
+        code_needed=services.room_code_needed(slot),
+        **(_code_context(slot) if services.room_code_needed(slot) and not is_fragment_request() else {}),
+    )
+
+
+@bp.get("/slots/<int:slot_id>/live")
+def slot_live(slot_id: int):
+    access.guard_login()
+    slot = access.slot_or_404(slot_id)
+    who = access.facilitation(slot.session)
+    return render("signing/live.html", "signing/_roster.html", **_live_context(slot, who))
+
+
+@bp.get("/slots/<int:slot_id>/code")
+def room_code(slot_id: int):
+    access.guard_login()
+    slot = access.slot_or_404(slot_id)
+    access.facilitation(slot.session)
+    context = _code_context(slot)
+    db.session.commit()
+    return render_template("signing/_code.html", slot=slot, **context)
+
+
+def _code_context(slot: Slot) -> dict:
+    now = utcnow()
+    code = services.room_code(slot, now)
+    return dict(
+        code=code,
+        code_qr=qr_svg(code, scale=8, title=_("Room code")),
+        refresh_ms=int(roomcodes.seconds_left(now) * 1000),
+    )
+
+
+@bp.post("/slots/<int:slot_id>/attendance/<int:participant_id>")
+def mark(slot_id: int, participant_id: int):
+    access.guard_login()
+    slot = access.slot_or_404(slot_id)
+    who = access.facilitation(slot.session)
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    at = services.parse_local_time(slot, request.form.get("time", "")) if request.form.get("time") else None
+    error = None
+    try:
+        services.mark(
+            slot,
+            participant,
+            request.form.get("action", ""),
+            who.actor,
+            who.user,
+            reason=request.form.get("reason"),
+            at=at,
+        )
+    except SigningError as refusal:
+        db.session.rollback()
+        error = str(refusal.message)
+        status = refusal.status
+    else:
+        db.session.commit()
+        status = 200
+    if is_fragment_request():
+        response = render(
+            "signing/live.html",
+            "signing/_roster.html",
+            status=status,
+            **_live_context(slot, who, error=error),
+        )
+        return response
+    if error:
+        flash(error, "error")
+    return redirect(url_for("signing.slot_live", slot_id=slot_id), 303)
+
+
+@bp.post("/slots/<int:slot_id>/close")
+def close(slot_id: int):
+    access.guard_login()
+    slot = access.slot_or_404(slot_id)
+    who = access.facilitation(slot.session)
+    services.close_slot(slot, who.actor)
+    db.session.commit()
+    flash(_("Signing is closed for this slot."), "success")
+    return redirect(url_for("signing.slot_live", slot_id=slot_id), 303)
+
+
+@bp.route("/slots/<int:slot_id>/signoff", methods=["GET", "POST"])
+def signoff(slot_id: int):
+    access.guard_login()
+    slot = access.slot_or_404(slot_id)
+    who = access.facilitation(slot.session)
+    state = services.state_of(slot)
+    db.session.commit()
+    error, status = None, 200
+    if request.method == "POST":
+        if who.user not in slot.session.facilitators:
+            error, status = _("Only a facilitator of this session signs its slots."), 403
+        else:
+            try:
+                data = images.from_data_url(request.form.get("signature"))
+                services.sign_off(slot, data, who.user, who.actor)
+            except images.ImageProblem as problem:
+                db.session.rollback()
+                error, status = str(problem.message), 422
+            except SigningError as refusal:
+                db.session.rollback()
+                error, status = str(refusal.message), refusal.status
+            else:
+                db.session.commit()
+                flash(_("The slot is signed off and locked."), "success")
+                return redirect(url_for("signing.slot_live", slot_id=slot_id), 303)
+    lines = services.roster(slot)
+    return render_template(
+        "signing/signoff.html",
+        slot=slot,
+        state=state,
+        lines=lines,
+        error=error,
+        tz=slot.session.timezone,
+        training_session=slot.session,
+    ), status
+
+
+# --- facilitator's device (kiosk) ------------------------------------------------------------------------------
+
+
+@bp.route("/slots/<int:slot_id>/kiosk", methods=["GET", "POST"])
+@never_measured
+def kiosk(slot_id: int):
+    access.guard_login()
+    slot = access.slot_or_404(slot_id)
+    who = access.facilitation(slot.session)
+    if request.method == "POST":
+        if request.form.get("action") == "close":
+            access.close_kiosk()
+            record(who.actor, "slot.kiosk_closed", object_type="slots", object_id=slot.id)
+            db.session.commit()
+            return redirect(url_for("signing.slot_live", slot_id=slot_id), 303)
+        access.open_kiosk(slot)
+        record(who.actor, "slot.kiosk_opened", object_type="slots", object_id=slot.id)
+        db.session.commit()
+        return redirect(url_for("signing.kiosk", slot_id=slot_id), 303)
+    if not access.kiosk_open(slot):
+        return render_template(
+            "signing/kiosk_start.html", slot=slot, training_session=slot.session, tz=slot.session.timezone
+        )
+    now = utcnow()
+    state = services.state_of(slot)
+    db.session.commit()
+    return render_template(
+        "signing/kiosk.html",
+        slot=slot,
+        training_session=slot.session,
+        lines=services.roster(slot),
+        window=services.window(slot, state, now),
+        tz=slot.session.timezone,
+    )
+
+
+@bp.route("/slots/<int:slot_id>/kiosk/<int:participant_id>", methods=["GET", "POST"])
+@never_measured
+def kiosk_sign(slot_id: int, participant_id: int):
+    access.guard_login()
+    slot = access.slot_or_404(slot_id)
+    who = access.facilitation(slot.session)
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    if not services.is_enrolled(slot.session, participant):
+        abort(404)
+    if not access.kiosk_open(slot):
+        return redirect(url_for("signing.kiosk", slot_id=slot_id), 303)
+    if participant.processing_restricted:
+        flash(
+            _("%(name)s cannot be asked to sign: their data is restricted.", name=participant.full_name),
+            "error",
+        )
+        return redirect(url_for("signing.kiosk", slot_id=slot_id), 303)
+    error, status = None, 200
+    existing = services.attendance_of(slot, participant.id)
+    if existing is not None and existing.signed:
+        flash(_("%(name)s has already signed this slot.", name=participant.full_name), "success")
+        return redirect(url_for("signing.kiosk", slot_id=slot_id), 303)
+    if request.method == "POST":
+        try:
+            data = images.from_data_url(request.form.get("signature"))
+            services.sign(slot, participant, data, who.actor, method=FACILITATOR_DEVICE)
+        except images.ImageProblem as problem:
+            db.session.rollback()
+            error, status = str(problem.message), 422
+        except SigningError as refusal:
+            db.session.rollback()
+            error, status = str(refusal.message), refusal.status
+        else:
+            db.session.commit()
+            flash(
+                _("Thank you, %(name)s: your signature is recorded.", name=participant.first_name), "success"
+            )
+            return redirect(url_for("signing.kiosk", slot_id=slot_id), 303)
+    return render_template(
+        "signing/kiosk_sign.html",
+        slot=slot,
+        participant=participant,
+        error=error,
+        training_session=slot.session,
+        tz=slot.session.timezone,
+    ), status
+
+
+# --- the change check ------------------------------------------------------------------------------------------
+
+
+@poll_bp.get("/live/<token>")
+def poll(token: str):
+    """204 while the slot's version is the one the page holds; else 200 with the new version.
+
+    Touches no ORM session, no user loader and no translation: a signed token, one Redis GET (or one indexed
+    SELECT without Redis). Thousands of open pages polling every second cost little.
+    """
+    secret = current_app.config["SECRET_KEY"]
+    parsed = read_live_token(secret, token)
+    if parsed is None:
+        return current_app.response_class(status=404)
+    current = live.version(current_app, parsed[0], parsed[1])
+    headers = {"Cache-Control": "no-store"}
+    if request.args.get("v") == current:
+        return current_app.response_class(status=204, headers=headers)
+    return current_app.response_class(current, status=200, mimetype="text/plain", headers=headers)

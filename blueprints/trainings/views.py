@@ -1,0 +1,492 @@
+"""Trainings, sessions, slots and the week calendar. Admins plan; facilitators see the sessions assigned to them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from blueprints.accounts.auth import admin_required
+from blueprints.accounts.models import User
+from blueprints.trainings import planning, services
+from blueprints.trainings.access import session_or_404, sessions_query
+from blueprints.trainings.forms import (
+    MODALITY_CHOICES,
+    NATURE_CHOICES,
+    SessionDuplicateForm,
+    SessionEditForm,
+    SlotEditForm,
+    SlotsGenerateForm,
+    TrainingEditForm,
+    timezone_choices,
+)
+from blueprints.trainings.models import Slot, Training, TrainingSession
+from blueprints.trainings.services import (
+    ConfirmationNeeded,
+    PlanningError,
+    SessionData,
+    SlotData,
+    SlotOptions,
+)
+from blueprints.web.actor import request_actor
+from blueprints.web.errors import render_error
+from blueprints.web.htmx import is_fragment_request, render
+from tenants.db import db, utcnow
+
+bp = Blueprint("trainings", __name__, url_prefix="/<org>")
+
+RESULTS_LIMIT = 200
+
+
+@bp.app_template_filter("format_hours")
+def format_hours(value) -> str:
+    return "" if value is None else format_decimal(value, format="#,##0.##")
+
+
+@bp.app_template_global()
+def modality_label(code: str) -> str:
+    return str(dict(MODALITY_CHOICES).get(code, code))
+
+
+@bp.app_template_global()
+def nature_label(code: str) -> str:
+    return str(dict(NATURE_CHOICES).get(code, code))
+
+
+def _language() -> str:
+    return str(get_locale() or "fr")
+
+
+def _invalid(template: str, **context):
+    return render_template(template, **context), 422
+
+
+def _field_error(form, error: PlanningError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    (target.errors if target is not None else form.form_errors).append(str(error))
+
+
+# --- trainings -----------------------------------------------------------------------------------------------
+
+
+def _trainings_query():
+    """The trainings the current user may see: all for an admin, those of their sessions for a facilitator."""
+    query = select(Training)
+    if not current_user.is_admin:
+        query = query.where(
+            Training.id.in_(sessions_query(current_user).with_only_columns(TrainingSession.training_id))
+        )
+    return query
+
+
+def _training_or_404(training_id: int) -> Training:
+    training = db.session.scalars(_trainings_query().where(Training.id == training_id)).first()
+    if training is None:
+        abort(404)
+    return training
+
+
+def _training_data(form: TrainingEditForm) -> services.TrainingData:
+    return services.TrainingData(**{name: getattr(form, name).data for name in services.TRAINING_FIELDS})
+
+
+@bp.get("/trainings")
+@login_required
+def index():
+    text = request.args.get("q", "").strip()[:100]
+    archived = request.args.get("archived") == "1"
+    query = services.search_trainings(_trainings_query(), text, archived=archived).limit(RESULTS_LIMIT)
+    trainings = db.session.scalars(query).all()
+    return render(
+        "trainings/index.html", "trainings/_results.html", trainings=trainings, q=text, archived=archived
+    )
+
+
+@bp.route("/trainings/new", methods=["GET", "POST"])
+@admin_required
+def create():
+    form = TrainingEditForm()
+    if form.validate_on_submit():
+        try:
+            training = services.create_training(_training_data(form), request_actor())
+        except PlanningError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Training created. Add its first session."), "success")
+            return redirect(url_for("trainings.show", training_id=training.id), 303)
+    if form.errors:
+        return _invalid("trainings/training_form.html", form=form, training=None)
+    return render_template("trainings/training_form.html", form=form, training=None)
+
+
+@bp.get("/trainings/<int:training_id>")
+@login_required
+def show(training_id: int):
+    training = _training_or_404(training_id)
+    sessions = db.session.scalars(
+        sessions_query(current_user)
+        .where(TrainingSession.training_id == training.id)
+        .order_by(TrainingSession.start_date.desc(), TrainingSession.id)
+    ).all()
+    return render_template("trainings/training.html", training=training, sessions=sessions)
+
+
+@bp.route("/trainings/<int:training_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit(training_id: int):
+    training = _training_or_404(training_id)
+    form = TrainingEditForm(obj=training)
+    if form.validate_on_submit():
+        try:
+            services.update_training(training, _training_data(form), request_actor())
+        except PlanningError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("trainings.show", training_id=training.id), 303)
+    if form.errors:
+        return _invalid("trainings/training_form.html", form=form, training=training)
+    return render_template("trainings/training_form.html", form=form, training=training)
+
+
+@bp.post("/trainings/<int:training_id>/archive")
+@admin_required
+def archive(training_id: int):
+    training = _training_or_404(training_id)
+    archived = request.form.get("archived", "1") == "1"
+    services.set_training_archived(training, archived, request_actor())
+    db.session.commit()
+    flash(_("Training archived.") if archived else _("Training restored."), "success")
+    return redirect(url_for("trainings.show", training_id=training.id), 303)
+
+
+@bp.post("/trainings/<int:training_id>/duplicate")
+@admin_required
+def duplicate(training_id: int):
+    training = _training_or_404(training_id)
+    copy = services.duplicate_training(
+        training, request_actor(), title=_("%(title)s (copy)", title=training.title)
+    )
+    db.session.commit()
+    flash(_("Training duplicated. Check its title and details."), "success")
+    return redirect(url_for("trainings.edit", training_id=copy.id), 303)
+
+
+# --- sessions ------------------------------------------------------------------------------------------------
+
+
+def _session_form(session: TrainingSession | None = None) -> SessionEditForm:
+    form = SessionEditForm(obj=session)
+    people = db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.last_name, User.first_name)
+    ).all()
+    assigned = {u.id for u in session.facilitators} if session else set()
+    # An inactive user still assigned stays listed, so saving the form does not silently drop them.
+    extra = [u for u in (session.facilitators if session else []) if not u.active]
+    form.facilitators.choices = [(u.id, u.full_name) for u in [*people, *extra]]
+    form.timezone.choices = timezone_choices()
+    if request.method == "GET":
+        form.facilitators.data = sorted(assigned)
+        if session is None:
+            form.timezone.data = g.tenant.timezone
+    return form
+
+
+def _session_data(form: SessionEditForm) -> SessionData:
+    return SessionData(
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        location_name=form.location_name.data,
+        location_address=form.location_address.data,
+        remote_url=form.remote_url.data,
+        capacity=form.capacity.data,
+        timezone=form.timezone.data,
+        room_code_required=form.room_code_required.data,
+        facilitator_ids=list(form.facilitators.data or []),
+    )
+
+
+def _options(form) -> SlotOptions:
+    return SlotOptions(
+        include_holidays=form.include_holidays.data,
+        alsace_moselle=form.alsace_moselle.data,
+        language=_language(),
+    )
+
+
+@bp.route("/trainings/<int:training_id>/sessions/new", methods=["GET", "POST"])
+@admin_required
+def create_session(training_id: int):
+    training = _training_or_404(training_id)
+    form = _session_form()
+    if form.validate_on_submit():
+        try:
+            session, skipped = services.create_session(
+                training, _session_data(form), request_actor(), _options(form)
+            )
+        except PlanningError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Session created with %(count)d slots; %(skipped)d days left out.",
+                    count=len(session.slots),
+                    skipped=len(skipped),
+                ),
+                "success",
+            )
+            return redirect(url_for("trainings.session", session_id=session.id), 303)
+    context = {"form": form, "training": training, "session": None}
+    if form.errors:
+        return _invalid("trainings/session_form.html", **context)
+    return render_template("trainings/session_form.html", **context)
+
+
+def _session_page_context(session: TrainingSession) -> dict:
+    return {
+        "session": session,
+        "training": session.training,
+        "can_edit": current_user.is_admin,
+        "days_off": services.days_without_slots(session, language=_language()),
+        "generate_form": SlotsGenerateForm(),
+    }
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+def session(session_id: int):
+    session = session_or_404(current_user, session_id)
+    return render_template("trainings/session.html", **_session_page_context(session))
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_session(session_id: int):
+    session = session_or_404(current_user, session_id)
+    form = _session_form(session)
+    if form.validate_on_submit():
+        actor = request_actor()
+        try:
+            services.update_session(session, _session_data(form), actor)
+            dates = (form.start_date.data, form.end_date.data)
+            change = None
+            if dates != (session.start_date, session.end_date):
+                change = services.apply_new_dates(
+                    session, *dates, actor, confirm=form.confirm.data == "1", options=_options(form)
+                )
+        except ConfirmationNeeded as needed:
+            db.session.rollback()
+            return render_template(
+                "trainings/dates_preview.html", session=session, form=form, change=needed.change
+            )
+        except PlanningError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            if change is not None:
+                flash(
+                    _(
+                        "Changes saved: %(added)d slots added, %(removed)d removed.",
+                        added=len(change.added),
+                        removed=len(change.removed),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Changes saved."), "success")
+            return redirect(url_for("trainings.session", session_id=session.id), 303)
+    context = {"form": form, "training": session.training, "session": session}
+    if form.errors:
+        return _invalid("trainings/session_form.html", **context)
+    return render_template("trainings/session_form.html", **context)
+
+
+@bp.route("/sessions/<int:session_id>/duplicate", methods=["GET", "POST"])
+@admin_required
+def duplicate_session(session_id: int):
+    session = session_or_404(current_user, session_id)
+    form = SessionDuplicateForm()
+    if form.validate_on_submit():
+        try:
+            copy = services.duplicate_session(session, form.start_date.data, request_actor())
+        except PlanningError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Session duplicated, without its participants."), "success")
+            return redirect(url_for("trainings.session", session_id=copy.id), 303)
+    if form.errors:
+        return _invalid("trainings/session_duplicate.html", form=form, session=session)
+    return render_template("trainings/session_duplicate.html", form=form, session=session)
+
+
+@bp.post("/sessions/<int:session_id>/archive")
+@admin_required
+def archive_session(session_id: int):
+    session = session_or_404(current_user, session_id)
+    archived = request.form.get("archived", "1") == "1"
+    services.set_session_archived(session, archived, request_actor())
+    db.session.commit()
+    flash(_("Session archived.") if archived else _("Session restored."), "success")
+    return redirect(url_for("trainings.session", session_id=session.id), 303)
+
+
+# --- slots ---------------------------------------------------------------------------------------------------
+
+
+@bp.post("/sessions/<int:session_id>/slots/generate")
+@admin_required
+def generate_slots(session_id: int):
+    """Plan the half-days missing from the session's own dates (nothing is removed)."""
+    session = session_or_404(current_user, session_id)
+    form = SlotsGenerateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    change = services.apply_new_dates(
+        session, session.start_date, session.end_date, request_actor(), confirm=False, options=_options(form)
+    )
+    db.session.commit()
+    if change.added:
+        flash(_("%(count)d slots added.", count=len(change.added)), "success")
+    else:
+        flash(_("No half-day was missing: nothing added."), "success")
+    return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
+
+
+def _slot_data(form: SlotEditForm) -> SlotData:
+    return SlotData(
+        day=form.day.data,
+        start_time=form.start_time.data,
+        end_time=form.end_time.data,
+        label=form.label.data,
+        modality=form.modality.data,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/slots/new", methods=["GET", "POST"])
+@admin_required
+def create_slot(session_id: int):
+    session = session_or_404(current_user, session_id)
+    form = SlotEditForm()
+    if request.method == "GET":
+        form.day.data = session.start_date
+        form.modality.data = planning.slot_modality(session.training.modality)
+    if form.validate_on_submit():
+        try:
+            services.add_slot(session, _slot_data(form), request_actor())
+        except PlanningError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Slot added."), "success")
+            return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
+    context = {"form": form, "session": session, "slot": None}
+    if form.errors:
+        return _invalid("trainings/slot_form.html", **context)
+    return render_template("trainings/slot_form.html", **context)
+
+
+def _slot_or_404(slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id) or abort(404)
+    session_or_404(current_user, slot.session_id)
+    return slot
+
+
+@bp.route("/slots/<int:slot_id>", methods=["GET", "POST"])
+@admin_required
+def edit_slot(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    session = slot.session
+    form = SlotEditForm(obj=slot)
+    if request.method == "GET":
+        form.start_time.data = planning.local(slot.starts_at, session.timezone).time()
+        form.end_time.data = planning.local(slot.ends_at, session.timezone).time()
+    if form.validate_on_submit():
+        try:
+            services.update_slot(slot, _slot_data(form), request_actor())
+        except PlanningError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Slot saved."), "success")
+            return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
+    context = {"form": form, "session": session, "slot": slot}
+    if form.errors:
+        return _invalid("trainings/slot_form.html", **context)
+    return render_template("trainings/slot_form.html", **context)
+
+
+@bp.post("/slots/<int:slot_id>/delete")
+@admin_required
+def delete_slot(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    session = slot.session
+    try:
+        services.delete_slot(slot, request_actor())
+    except PlanningError as error:
+        db.session.rollback()
+        if is_fragment_request():
+            return render_error(409, str(error))
+        flash(str(error), "error")
+        return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
+    db.session.commit()
+    if is_fragment_request():
+        response = render("trainings/session.html", "trainings/_slots.html", **_session_page_context(session))
+        return response
+    flash(_("Slot deleted."), "success")
+    return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
+
+
+# --- calendar ------------------------------------------------------------------------------------------------
+
+
+def _monday(week: str | None) -> date:
+    """``YYYY-Www`` (what <input type=week> sends) to its Monday; this week's when missing or wrong."""
+    if week:
+        try:
+            year, number = week.split("-W")
+            return date.fromisocalendar(int(year), int(number), 1)
+        except ValueError:
+            pass
+    today = planning.local(utcnow(), g.tenant.timezone).date()
+    return today - timedelta(days=today.weekday())
+
+
+def _week_label(day: date) -> str:
+    year, number, _weekday = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+@bp.get("/calendar")
+@login_required
+def calendar():
+    monday = _monday(request.args.get("week"))
+    slots = services.week_slots(sessions_query(current_user), monday)
+    days = [monday + timedelta(days=n) for n in range(7)]
+    by_day = {day: [s for s in slots if s.day == day] for day in days}
+    # Weekend columns only when something happens then: a phone shows five days, not seven.
+    shown = [d for d in days if d.weekday() < 5 or by_day[d]]
+    closed = planning.public_holidays(days[0], days[-1], language=_language())
+    return render_template(
+        "trainings/calendar.html",
+        monday=monday,
+        days=shown,
+        by_day=by_day,
+        holidays=closed,
+        week=_week_label(monday),
+        previous_week=_week_label(monday - timedelta(days=7)),
+        next_week=_week_label(monday + timedelta(days=7)),
+    )

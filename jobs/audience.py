@@ -1,0 +1,32 @@
+"""Audience measurement housekeeping: daily figures, and raw events deleted after 13 months."""
+
+from __future__ import annotations
+
+import logging
+
+from jobs import platform_job
+from tenants.db import db, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@platform_job
+def aggregate_audience() -> int:
+    """Store the figures of every finished day not stored yet (and re-store the last two). Safe to run twice."""
+    from blueprints.privacy import services
+
+    stored = services.aggregate_days(services.days_to_aggregate(services.local_day(utcnow())))
+    db.session.commit()
+    return stored
+
+
+@platform_job
+def purge_audience_events() -> int:
+    """Delete raw events older than 13 months, once their days' figures are stored."""
+    from blueprints.privacy import services
+
+    deleted = services.purge_raw_events()
+    db.session.commit()
+    if deleted:
+        logger.info("audience: %d raw events older than 13 months deleted", deleted)
+    return deleted

@@ -1,0 +1,80 @@
+"""Platform staff: created on the command line, logged in with a password and a TOTP code."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+
+from tests.accounts.helpers import text
+from tests.conftest import login
+
+STAFF_PASSWORD = "granite-heron-paper-58"
+
+
+def create(app, email="sam@emarge.fr", password=STAFF_PASSWORD):
+    return app.test_cli_runner().invoke(
+        args=["staff", "create", email, "--name", "Sam Support", "--password", password]
+    )
+
+
+def secret_of(output: str) -> str:
+    return re.search(r"TOTP secret: ([A-Z2-7]+)", output).group(1)
+
+
+def test_cli_creates_staff_and_prints_the_totp_secret(app):
+    from blueprints.staff.models import Staff
+    from tenants.db import db
+
+    result = create(app, email="Sam@Emarge.fr")
+    assert result.exit_code == 0, result.output
+    assert "Staff account Sam@Emarge.fr created." in result.output
+    secret = secret_of(result.output)
+    assert "otpauth://totp/" in result.output
+    with app.app_context():
+        staff = db.session.scalars(db.select(Staff)).one()
+        assert (staff.email, staff.name, staff.active) == ("sam@emarge.fr", "Sam Support", True)
+        assert staff.totp_secret == secret
+        assert staff.password_hash != STAFF_PASSWORD
+
+    weak = create(app, email="weak@emarge.fr", password="password")
+    assert weak.exit_code != 0
+    assert "Use at least 12 characters" in weak.output
+    with app.app_context():
+        assert db.session.scalars(db.select(Staff).where(Staff.email == "weak@emarge.fr")).first() is None
+
+
+def test_staff_login_needs_password_and_code(app, client, make_tenant):
+    totp = pyotp.TOTP(secret_of(create(app).output))
+    assert client.get("/staff/").status_code == 302
+    # An organization's login is not a staff login.
+    make_tenant("acme", admin="ada@acme.fr")
+    assert login(client, "acme", "ada@acme.fr").status_code == 303
+    assert client.get("/staff/").status_code == 302
+
+    def attempt(password, code):
+        return client.post(
+            "/staff/login", data={"email": "sam@emarge.fr", "password": password, "code": code}
+        )
+
+    wrong_code = f"{(int(totp.now()) + 500000) % 1000000:06d}"
+    for response in (attempt(STAFF_PASSWORD, wrong_code), attempt("not-the-password", totp.now())):
+        assert response.status_code == 422
+        assert "Email, password or code is not correct." in text(response)
+        assert client.get("/staff/").status_code == 302
+    # A code of long ago is refused too.
+    assert attempt(STAFF_PASSWORD, totp.at(time.time() - 3600)).status_code == 422
+
+    response = attempt(STAFF_PASSWORD, totp.now())
+    assert response.status_code == 303
+    assert response.location.endswith("/staff/")
+    assert client.get("/staff/").status_code == 200
+
+    client.post("/staff/logout")
+    assert client.get("/staff/").status_code == 302
+
+    # Five failures in a row, and even the right password and code wait.
+    for _ in range(5):
+        assert attempt("not-the-password", totp.now()).status_code == 422
+    assert attempt(STAFF_PASSWORD, totp.now()).status_code == 429

@@ -1,0 +1,75 @@
+"""Fixtures of the tenancy tests: two organizations holding objects with the same ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tenants.models import TenantRef
+
+
+@dataclass
+class Twins:
+    alpha: TenantRef
+    beta: TenantRef
+
+
+# The objects each organization holds, all with id 1: user 1 is the admin, user 2 a facilitator, task 1 is
+# finished with a file to download, participant 1 is enrolled (enrollment 1) in session 1 of training 1, which
+# has slot 1. Only the tenant tells alpha's from beta's. URL arguments the isolation walk knows how to fill:
+FILLED_ARGS = (
+    "user_id",
+    "task_id",
+    "training_id",
+    "session_id",
+    "slot_id",
+    "participant_id",
+    "enrollment_id",
+)
+
+
+def add_objects(app, tenant: TenantRef, user_id: int) -> None:
+    """One object of each kind in ``tenant``'s schema, each with id 1 (user 2 apart)."""
+    from datetime import UTC, date, datetime, time
+
+    from blueprints.participants.models import Participant
+    from blueprints.tasks.models import DONE
+    from blueprints.tasks.services import start_task
+    from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db, utcnow
+    from tenants.storage import storage
+
+    with tenant_scope(tenant, app):
+        task = start_task("test", f"export of {tenant.slug}", user_id)
+        blob = storage().put(f"{tenant.slug} data".encode(), content_type="text/plain", filename="data.txt")
+        task.status, task.result, task.finished_at = DONE, {"blob": blob.key}, utcnow()
+        today = date.today()
+        training = Training(title=f"{tenant.slug} training", planned_hours=7)
+        session = TrainingSession(training=training, start_date=today, end_date=today)
+        slot = Slot(
+            session=session,
+            day=today,
+            starts_at=datetime.combine(today, time(8), UTC),
+            ends_at=datetime.combine(today, time(20), UTC),
+        )
+        participant = Participant(
+            first_name="Paul", last_name=tenant.slug.title(), email=f"paul@{tenant.slug}.fr"
+        )
+        db.session.add_all([training, session, slot, participant])
+        db.session.flush()
+        db.session.add(Enrollment(session_id=session.id, participant_id=participant.id))
+        db.session.flush()
+        made = (task.id, training.id, session.id, slot.id, participant.id)
+        db.session.commit()
+    assert made == (1, 1, 1, 1, 1), made
+
+
+@pytest.fixture
+def twins(app, make_tenant) -> Twins:
+    alpha = make_tenant("alpha", admin="ada@alpha.fr", facilitators=("fred@alpha.fr",))
+    beta = make_tenant("beta", admin="bob@beta.fr", facilitators=("fay@beta.fr",))
+    for tenant in (alpha, beta):
+        add_objects(app, tenant, 1)
+    return Twins(alpha, beta)
