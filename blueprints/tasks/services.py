@@ -33,7 +33,8 @@ class Progress:
         self._write(status=RUNNING, done=done, total=total, message=message)
 
     def finish(self, result: dict | None = None, message: str | None = None) -> None:
-        self._write(status=DONE, result=result or {}, message=message, finished_at=utcnow())
+        # Done means all of it, even where the last updates could not be written on the way (SQLite).
+        self._write(status=DONE, done=Task.total, result=result or {}, message=message, finished_at=utcnow())
 
     def fail(self, error: str) -> None:
         self._write(status=FAILED, error=error[:2000], finished_at=utcnow())
