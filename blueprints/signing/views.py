@@ -35,6 +35,7 @@ from blueprints.trainings.models import Slot
 from blueprints.web import csrf
 from blueprints.web.actor import request_origin
 from blueprints.web.htmx import is_fragment_request, render
+from blueprints.web.urls import external_url
 from tenants import current_tenant
 from tenants.db import db, utcnow
 
@@ -246,16 +247,9 @@ def links(session_id: int):
 
 @bp.get("/sessions/<int:session_id>/links/<int:participant_id>/qr")
 def link_qr(session_id: int, participant_id: int):
-    access.guard_login()
-    training_session = access.session_or_404(session_id)
-    who = access.facilitation(training_session)
-    participant = db.session.get(Participant, participant_id) or abort(404)
-    try:
-        link = services.trainee_link(training_session, participant, who.actor)
-    except SigningError:
-        abort(404)
+    training_session, who, participant, link = _participant_link(session_id, participant_id)
     db.session.commit()
-    url = current_app.config["PUBLIC_BASE_URL"] + url_for("signing.sign_page", token=services.token_of(link))
+    url = external_url("signing.sign_page", token=services.token_of(link))
     return render_template(
         "signing/qr.html",
         training_session=training_session,
@@ -275,7 +269,8 @@ def link_reissue(session_id: int, participant_id: int):
     return _link_change(session_id, participant_id, "reissue")
 
 
-def _link_change(session_id: int, participant_id: int, action: str):
+def _participant_link(session_id: int, participant_id: int):
+    """The session, who facilitates it, the participant and their link; 404 when any is not theirs to see."""
     access.guard_login()
     training_session = access.session_or_404(session_id)
     who = access.facilitation(training_session)
@@ -284,6 +279,11 @@ def _link_change(session_id: int, participant_id: int, action: str):
         link = services.trainee_link(training_session, participant, who.actor)
     except SigningError:
         abort(404)
+    return training_session, who, participant, link
+
+
+def _link_change(session_id: int, participant_id: int, action: str):
+    _session, who, participant, link = _participant_link(session_id, participant_id)
     if action == "revoke":
         services.revoke_link(link, who.actor)
         flash(_("The link of %(name)s no longer works.", name=participant.full_name), "success")
