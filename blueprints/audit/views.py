@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -28,8 +29,6 @@ def index():
 @bp.post("/export")
 @admin_required
 def export():
-    from flask_babel import gettext as _
-
     task = start_task("audit-export", _("Audit trail export"), current_user.id)
     record(request_actor(), "audit.exported", object_type="tasks", object_id=task.id)
     enqueue("jobs.exports.export_audit", current_tenant().id, task.id, queue=MAINTENANCE)

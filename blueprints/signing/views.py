@@ -124,6 +124,28 @@ def sign_page(token: str):
     return _trainee_headers(make_response(render_template("signing/sign.html", token=token, **context)))
 
 
+class Refused(Exception):
+    """A signature that was not recorded: the message to show and the HTTP status."""
+
+    def __init__(self, message: str, status: int, field: str | None = None):
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+
+
+def _record_signature(action):
+    """Decode the drawn signature, hand it to ``action`` and commit; roll back and raise ``Refused`` if refused."""
+    try:
+        result = action(images.from_data_url(request.form.get("signature")))
+    except images.ImageProblem as problem:
+        db.session.rollback()
+        raise Refused(str(problem.message), 422) from problem
+    except SigningError as refusal:
+        db.session.rollback()
+        raise Refused(str(refusal.message), refusal.status, refusal.context.get("field")) from refusal
+    db.session.commit()
+    return result
+
+
 @bp.post("/sign/<token>")
 @never_measured
 @csrf.exempt  # the unguessable token in the URL is the credential; no cookie exists to forge a request with
@@ -154,26 +176,21 @@ def sign(token: str):
             status, error = 409, _("This slot is not part of your session. Reload the page.")
         else:
             try:
-                data = images.from_data_url(request.form.get("signature"))
-                result = services.sign(
-                    slot,
-                    participant,
-                    data,
-                    _trainee_actor(participant),
-                    method=OWN_LINK,
-                    code=request.form.get("code"),
-                    language=str(participant.language),
-                    now=now,
+                result = _record_signature(
+                    lambda data: services.sign(
+                        slot,
+                        participant,
+                        data,
+                        _trainee_actor(participant),
+                        method=OWN_LINK,
+                        code=request.form.get("code"),
+                        language=str(participant.language),
+                        now=now,
+                    )
                 )
-            except images.ImageProblem as problem:
-                db.session.rollback()
-                status, error = 422, str(problem.message)
-            except SigningError as refusal:
-                db.session.rollback()
-                status, error = refusal.status, str(refusal.message)
-                code_error = refusal.context.get("field") == "code"
+            except Refused as refusal:
+                status, error, code_error = refusal.status, refusal.message, refusal.field == "code"
             else:
-                db.session.commit()
                 flash_key = "signed" if result.created else "already"
                 return _trainee_headers(
                     redirect(url_for("signing.sign_page", token=token, done=flash_key), 303)
@@ -461,16 +478,10 @@ def signoff(slot_id: int):
             error, status = _("Only a facilitator of this session signs its slots."), 403
         else:
             try:
-                data = images.from_data_url(request.form.get("signature"))
-                services.sign_off(slot, data, who.user, who.actor)
-            except images.ImageProblem as problem:
-                db.session.rollback()
-                error, status = str(problem.message), 422
-            except SigningError as refusal:
-                db.session.rollback()
-                error, status = str(refusal.message), refusal.status
+                _record_signature(lambda data: services.sign_off(slot, data, who.user, who.actor))
+            except Refused as refusal:
+                error, status = refusal.message, refusal.status
             else:
-                db.session.commit()
                 flash(_("The slot is signed off and locked."), "success")
                 return redirect(url_for("signing.slot_live", slot_id=slot_id), 303)
     lines = services.roster(slot)
@@ -545,16 +556,12 @@ def kiosk_sign(slot_id: int, participant_id: int):
         return redirect(url_for("signing.kiosk", slot_id=slot_id), 303)
     if request.method == "POST":
         try:
-            data = images.from_data_url(request.form.get("signature"))
-            services.sign(slot, participant, data, who.actor, method=FACILITATOR_DEVICE)
-        except images.ImageProblem as problem:
-            db.session.rollback()
-            error, status = str(problem.message), 422
-        except SigningError as refusal:
-            db.session.rollback()
-            error, status = str(refusal.message), refusal.status
+            _record_signature(
+                lambda data: services.sign(slot, participant, data, who.actor, method=FACILITATOR_DEVICE)
+            )
+        except Refused as refusal:
+            error, status = refusal.message, refusal.status
         else:
-            db.session.commit()
             flash(
                 _("Thank you, %(name)s: your signature is recorded.", name=participant.first_name), "success"
             )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, render_template, send_file
 from flask_login import current_user, login_required
 
@@ -21,8 +23,7 @@ def _own_task(task_id: int) -> Task:
 @bp.get("/<int:task_id>")
 @login_required
 def show(task_id: int):
-    response = render_template("tasks/_task.html", task=_own_task(task_id))
-    return response
+    return render_template("tasks/_task.html", task=_own_task(task_id))
 
 
 @bp.get("/<int:task_id>/download")
@@ -34,8 +35,6 @@ def download(task_id: int):
     if found is None:
         abort(404)
     meta, data = found
-    import io
-
     return send_file(
         io.BytesIO(data), mimetype=meta.content_type, as_attachment=True, download_name=meta.filename
     )
