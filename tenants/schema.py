@@ -28,6 +28,7 @@ MODEL_MODULES = (
     "blueprints.participants.models",
     "blueprints.trainings.models",
     "blueprints.signing.models",
+    "blueprints.documents.models",
 )
 
 KINDS = {"platform": PlatformBase.metadata, "tenant": TenantBase.metadata}

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Time
+from sqlalchemy import ForeignKey, String, Time, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
@@ -99,3 +99,9 @@ class Organization(TenantBase):
     signin_channels: Mapped[str] = mapped_column(
         String(10), default="email", server_default="email"
     )  # email, sms, both
+    # Reminders: minutes before a slot to those expected, minutes after its start to those who have not
+    # signed; 0 turns either off.
+    reminder_before_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    reminder_after_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # The facilitator gets a summary of who signed when a slot ends.
+    slot_summary: Mapped[bool] = mapped_column(default=True, server_default=true())

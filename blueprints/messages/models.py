@@ -2,16 +2,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
 
+# Statuses. "sending" is the claim taken just before the exchange with the server: a row left in it by a crash
+# becomes "unknown", for a person to resend, never resent blindly.
 PENDING = "pending"
 QUEUED = "queued"
+SENDING = "sending"
 SENT = "sent"
+DELIVERED = "delivered"
 FAILED = "failed"
 UNKNOWN = "unknown"
+STATUSES = (PENDING, QUEUED, SENDING, SENT, DELIVERED, FAILED, UNKNOWN)
+
+EMAIL, SMS = "email", "sms"
+CHANNELS = (EMAIL, SMS)
 
 
 class Message(TenantBase):
@@ -35,3 +43,40 @@ class Message(TenantBase):
     provider_answer: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # What the message is about, for the log's filters and the session page.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_sessions.id", ondelete="SET NULL"), index=True
+    )
+    # A participant's messages are their personal data: erased with them.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
+    # Set on messages that must exist once (a reminder per slot, participant and channel): a second insert of
+    # the same key is ignored, however many times the job that writes it runs.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
+    # The gateway's id for an SMS, which its delivery receipts quote.
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A retry waits until then; the sweep leaves it alone before.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A resend is a new row pointing at the one it repeats: the log keeps both.
+    resend_of_id: Mapped[int | None] = mapped_column(BigID)
+    # A document (certificate) attached to the email, read from storage when it is sent.
+    attachment_document_id: Mapped[int | None] = mapped_column(BigID)
+
+
+class DevSms(TenantBase):
+    """What the development SMS adapter "sent": read in the app instead of reaching a phone."""
+
+    __tablename__ = "dev_sms"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(BigID, index=True)
+    recipient: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(11))
+    body: Mapped[str] = mapped_column(Text)
+    segments: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
