@@ -11,9 +11,11 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import TooManyRequests
 
 from tenants.db import PlatformBase, db
 
@@ -116,3 +118,13 @@ def clear(limit: Limit, subject: str) -> None:
 def _redis():
     backend = current_app.extensions["emarge.jobs"]
     return getattr(backend, "redis", None)
+
+
+def too_many(seconds: int) -> TooManyRequests:
+    """The 429 to raise while blocked: with Retry-After, and the wait in words for the error page."""
+    error = TooManyRequests()
+    error.retry_after = seconds
+    error.emarge_detail = _(
+        "Too many attempts. Try again in %(minutes)d minutes.", minutes=max(1, round(seconds / 60))
+    )
+    return error

@@ -4,7 +4,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
-from werkzeug.exceptions import TooManyRequests
 
 from blueprints.accounts import services, throttle
 from blueprints.accounts.auth import admin_required, redirect_or_hx
@@ -25,15 +24,6 @@ from tenants import current_tenant
 from tenants.db import db
 
 bp = Blueprint("accounts", __name__, url_prefix="/<org>")
-
-
-def _too_many(seconds: int) -> TooManyRequests:
-    error = TooManyRequests()
-    error.retry_after = seconds
-    error.emarge_detail = _(
-        "Too many attempts. Try again in %(minutes)d minutes.", minutes=max(1, round(seconds / 60))
-    )
-    return error
 
 
 def _safe_next(target: str | None) -> str:
@@ -57,7 +47,7 @@ def login():
         ip = request.remote_addr or "?"
         wait = throttle.blocked(throttle.LOGIN_ACCOUNT, account) or throttle.blocked(throttle.LOGIN_IP, ip)
         if wait:
-            raise _too_many(wait)
+            raise throttle.too_many(wait)
         throttle.hit(throttle.LOGIN_IP, ip)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None or not user.active:
@@ -97,7 +87,7 @@ def forgot_password():
         ip = request.remote_addr or "?"
         wait = throttle.blocked(throttle.RESET_ACCOUNT, account) or throttle.blocked(throttle.RESET_IP, ip)
         if wait:
-            raise _too_many(wait)
+            raise throttle.too_many(wait)
         throttle.hit(throttle.RESET_ACCOUNT, account)
         throttle.hit(throttle.RESET_IP, ip)
         services.request_reset(form.email.data, request_actor())

@@ -7,7 +7,7 @@ from functools import wraps
 
 import click
 import pyotp
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -64,7 +64,7 @@ def login():
             throttle.LOGIN_IP, request.remote_addr or "?"
         )
         if wait:
-            abort(429)
+            raise throttle.too_many(wait)
         throttle.hit(throttle.LOGIN_IP, request.remote_addr or "?")
         staff = db.session.scalars(select(Staff).where(Staff.email == subject)).first()
         password_ok = verify_password(staff.password_hash if staff else None, form.password.data)

@@ -77,4 +77,6 @@ def test_staff_login_needs_password_and_code(app, client, make_tenant):
     # Five failures in a row, and even the right password and code wait.
     for _ in range(5):
         assert attempt("not-the-password", totp.now()).status_code == 422
-    assert attempt(STAFF_PASSWORD, totp.now()).status_code == 429
+    blocked = attempt(STAFF_PASSWORD, totp.now())
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
