@@ -50,6 +50,15 @@ def _secret_key(app: Flask, env: str) -> str:
         return f.read().strip()
 
 
+def _sms_sender(value: str | None) -> str:
+    from jobs.sms import check_sender
+
+    try:
+        return check_sender(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def load_config(app: Flask) -> dict:
     """Settings from the environment, read when the app is made, never at import."""
     env = os.environ.get("EMARGE_ENV", "development")
@@ -72,6 +81,14 @@ def load_config(app: Flask) -> dict:
         "SESSION_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
         "REMEMBER_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
         "MIGRATE_JOBS": int(os.environ.get("MIGRATE_JOBS", "4")),
+        # SMS: without a gateway URL, SMS are kept in the app (development adapter); see jobs/sms.py.
+        "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL") or None,
+        "SMS_GATEWAY_USER": os.environ.get("SMS_GATEWAY_USER") or None,
+        "SMS_GATEWAY_PASSWORD": os.environ.get("SMS_GATEWAY_PASSWORD") or None,
+        "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN") or None,
+        "SMS_SENDER": _sms_sender(os.environ.get("SMS_SENDER")),
+        "SMS_RECEIPT_SECRET": os.environ.get("SMS_RECEIPT_SECRET") or None,
+        "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", "10")),
     }
 
 

@@ -20,6 +20,14 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(participants)
 
+    from blueprints.messages.views import bp as messages
+
+    app.register_blueprint(messages)
+
+    from blueprints.messages.hooks import bp as message_hooks
+
+    app.register_blueprint(message_hooks)
+
     from blueprints.signing.live import init_live
     from blueprints.signing.views import bp as signing
     from blueprints.signing.views import poll_bp as signing_live

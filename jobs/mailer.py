@@ -8,7 +8,7 @@ import smtplib
 import ssl
 import time
 from contextlib import contextmanager
-from email.message import EmailMessage
+from email.message import Message
 
 from flask import Flask
 
@@ -21,6 +21,38 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """Do not try again: the server refused (5xx)."""
+
+
+class ConnectionLost(TemporaryFailure):
+    """The connection broke before the message was handed over: try again, on a new connection."""
+
+
+class UncertainFailure(TemporaryFailure):
+    """The connection broke or timed out after the message body was handed over: the server may have taken it.
+
+    The messaging jobs do not retry it, so that nobody gets it twice: the message is marked "unknown" for a
+    person to resend. (A TemporaryFailure for callers that do not tell the two apart.)
+    """
+
+
+class _Tracking:
+    """Notes when a DATA command is issued: a failure after that point leaves the outcome uncertain."""
+
+    in_data = False
+    last_reply: tuple[int, bytes] | None = None
+
+    def data(self, msg):
+        self.in_data = True
+        self.last_reply = super().data(msg)
+        return self.last_reply
+
+
+class _SMTP(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Tracking, smtplib.SMTP_SSL):
+    pass
 
 
 class SMTPMailer:
@@ -37,11 +69,11 @@ class SMTPMailer:
         """One SMTP connection for a batch of messages."""
         try:
             if self.use_ssl:
-                smtp = smtplib.SMTP_SSL(
+                smtp = _SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                smtp = _SMTP(self.host, self.port, timeout=self.timeout)
                 if self.use_tls:
                     smtp.starttls(context=ssl.create_default_context())
             if self.username:
@@ -58,20 +90,32 @@ class SMTPMailer:
             except (OSError, smtplib.SMTPException):
                 smtp.close()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
+        self._smtp.in_data, self._smtp.last_reply = False, None
         try:
             refused = self._smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             code, answer = next(iter(error.recipients.values()))
+            if code == 421:  # the server is closing the connection
+                raise ConnectionLost(f"{code} {answer!r}") from error
             raise (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {answer!r}") from error
         except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:  # the server is closing the connection
+                raise ConnectionLost(f"{error.smtp_code} {error.smtp_error!r}") from error
             raise (PermanentFailure if error.smtp_code >= 500 else TemporaryFailure)(
                 f"{error.smtp_code} {error.smtp_error!r}"
             ) from error
         except (OSError, smtplib.SMTPException) as error:
-            raise TemporaryFailure(str(error)) from error
+            if self._smtp.in_data:
+                raise UncertainFailure(
+                    f"connection lost after the message was handed over: {error}"
+                ) from error
+            raise ConnectionLost(f"connection lost: {error}") from error
         if refused:
             raise PermanentFailure(repr(refused))
+        if self._smtp.last_reply:
+            code, reply = self._smtp.last_reply
+            return f"{code} {reply.decode('utf-8', 'replace')}"
         return "250 accepted"
 
 
@@ -86,7 +130,7 @@ class OutboxMailer:
         os.makedirs(self.folder, exist_ok=True)
         yield self
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         name = f"{time.time():.6f}-{message['To']}.eml".replace("/", "_").replace(" ", "_")
         path = os.path.join(self.folder, name)
         with open(path, "wb") as f:

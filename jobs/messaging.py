@@ -1,28 +1,52 @@
-"""Messaging jobs: send queued messages, sweep what was left behind, the "find my organization" email."""
+"""Messaging jobs: send queued messages, sweep what was left behind, the "find my organization" email.
+
+The row's status decides, never the job's memory: each message is claimed (pending|queued → sending, one more
+attempt) in a commit just before its exchange with the SMTP server or the SMS gateway; its outcome is committed
+with the next message's claim (or at the end). A job run twice finds nothing left to claim; a worker killed
+mid-exchange leaves one message "sending", which the sweep marks "unknown" for a person to resend, never resent
+blindly.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from contextlib import ExitStack
 from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import Boolean, bindparam, case, func, or_, select, update
 
-from blueprints.messages.models import FAILED, PENDING, QUEUED, SENT, UNKNOWN, Message
-from blueprints.messages.services import build_email
-from jobs import MESSAGING, enqueue, platform_job, tenant_job
-from jobs.mailer import PermanentFailure, TemporaryFailure, mailer
+from blueprints.messages.models import (
+    DELIVERED,
+    EMAIL,
+    FAILED,
+    PENDING,
+    QUEUED,
+    SENDING,
+    SENT,
+    SMS,
+    UNKNOWN,
+    Message,
+)
+from blueprints.messages.services import build_email, dispatch_messages
+from jobs import platform_job, tenant_job
+from jobs.mailer import ConnectionLost, PermanentFailure, TemporaryFailure, UncertainFailure, mailer
 from tenants import all_tenants, current_tenant, tenant_scope
 from tenants.db import db, utcnow
 
 logger = logging.getLogger(__name__)
 
-SENDING = "sending"
 MAX_ATTEMPTS = 5
 BACKOFF = (30, 120, 600, 1800)  # seconds before attempts 2, 3, 4, 5
+# A claim is taken just before one exchange, bounded by the SMTP/HTTP timeouts: a row "sending" for longer was
+# left by a worker that died.
 STUCK_AFTER = timedelta(minutes=10)
+# A pending row this old never reached a queue (Redis was down); a queued one this long past due lost its job.
 PENDING_AFTER = timedelta(minutes=1)
+QUEUED_AFTER = timedelta(minutes=10)
+EARLY = timedelta(seconds=5)  # a delayed job may start a little before its row's not_before
 
 
 def _organization():
@@ -33,98 +57,301 @@ def _organization():
 
 @tenant_job
 def send_messages(message_ids: list[int]) -> dict:
-    """Send these messages over one SMTP connection.
+    """Send these messages: the emails over one SMTP connection, the SMS through the gateway.
 
-    The row's status decides, not the job: a message is claimed (pending → sending) in its own commit before
-    the SMTP exchange, so a job run twice sends it once, and one left "sending" by a crash becomes "unknown"
-    for a person to resend, never resent blindly.
+    One message's failure never stops the others: a refusal (5xx, 4xx from the gateway) fails it for good; a
+    temporary failure puts it back to "pending" with a later ``not_before`` and a delayed job, until
+    ``MAX_ATTEMPTS``; a connection lost after the message was handed over makes it "unknown".
     """
-    outcome = {"sent": 0, "failed": 0, "retry": 0}
+    batch = _Batch()
+    rows = db.session.execute(
+        select(Message.id, Message.channel)
+        .where(Message.id.in_(message_ids), Message.status.in_((PENDING, QUEUED)))
+        .order_by(Message.id)
+    ).all()
+    db.session.commit()
+    try:
+        _send_emails(batch, [i for i, channel in rows if channel == EMAIL])
+        _send_texts(batch, [i for i, channel in rows if channel == SMS])
+    finally:
+        batch.finish()
+    for delay, ids in sorted(batch.retry.items()):
+        dispatch_messages(current_tenant().id, ids, delay=delay)
+    return batch.outcome
+
+
+@functools.cache
+def _statements() -> dict:
+    """The two statements of the sending loop, built once (the loop runs them for every message)."""
+    t = Message.__table__
+    returned = ("id", "recipient", "recipient_name", "subject", "body_text", "body_html", "sensitive")
+    returned += ("attempts", "attachment_document_id")
+    claim = (
+        update(t)
+        .where(
+            t.c.id == bindparam("b_id"),
+            t.c.status.in_((PENDING, QUEUED)),
+            or_(t.c.not_before.is_(None), t.c.not_before <= bindparam("b_due", type_=t.c.not_before.type)),
+        )
+        .values(status=SENDING, attempts=t.c.attempts + 1, last_attempt_at=bindparam("b_now"))
+        .returning(*(t.c[name] for name in returned))
+    )
+    wipe = bindparam("b_wipe", type_=Boolean())
+    outcome = (
+        update(t)
+        .where(t.c.id == bindparam("b_done_id"))
+        .values(
+            # A delivery receipt may have come first (the gateway is fast): delivered stays delivered.
+            status=case((t.c.status == DELIVERED, t.c.status), else_=bindparam("b_status")),
+            provider_answer=bindparam("b_answer"),
+            not_before=bindparam("b_not_before", type_=t.c.not_before.type),
+            sent_at=func.coalesce(bindparam("b_sent_at", type_=t.c.sent_at.type), t.c.sent_at),
+            provider_id=func.coalesce(
+                bindparam("b_provider_id", type_=t.c.provider_id.type), t.c.provider_id
+            ),
+            body_text=case((wipe, None), else_=t.c.body_text),
+            body_html=case((wipe, None), else_=t.c.body_html),
+        )
+    )
+    # PostgreSQL runs a data-modifying CTE even when the main statement does not read it: the previous
+    # message's outcome and the next claim in one round trip.
+    both = claim.add_cte(outcome.cte("done"))
+    return {"claim": claim, "outcome": outcome, "outcome_and_claim": both}
+
+
+class _Batch:
+    """What became of a job's messages.
+
+    One commit per message: the outcome of the message just sent is committed with the claim of the next
+    one, so at any moment at most one message of the batch is "sending" with an uncertain outcome. Plain
+    table statements (no ORM unit of work) keep the worker's share of each message small.
+    """
+
+    def __init__(self):
+        self.outcome = {"sent": 0, "failed": 0, "retry": 0, "unknown": 0}
+        self.retry: dict[int, list[int]] = {}
+        self._unwritten: dict | None = None
+        self.postgresql = db.session.get_bind().dialect.name == "postgresql"
+
+    def claim(self, message_id: int):
+        """pending|queued (and due) → sending, one more attempt; committed before the exchange (with the
+        previous message's outcome). The row, or None when another job has it or had it, or it is not due."""
+        now = utcnow()
+        params = {"b_id": message_id, "b_now": now, "b_due": now + EARLY}
+        if self._unwritten is not None and self.postgresql:
+            params.update(self._unwritten)
+            self._unwritten = None
+            row = db.session.connection().execute(_statements()["outcome_and_claim"], params).first()
+        else:
+            self._write()
+            row = db.session.connection().execute(_statements()["claim"], params).first()
+        db.session.commit()
+        return row
+
+    def finish(self) -> None:
+        self._write()
+        db.session.commit()
+
+    def _write(self) -> None:
+        if self._unwritten is not None:
+            db.session.connection().execute(_statements()["outcome"], self._unwritten)
+            self._unwritten = None
+
+    def _record(self, row, outcome: str, **values) -> None:
+        self._write()
+        self._unwritten = {
+            "b_done_id": row.id,
+            "b_not_before": None,
+            "b_sent_at": None,
+            "b_provider_id": None,
+            "b_wipe": False,
+            **values,
+        }
+        self.outcome[outcome] += 1
+        logger.debug("message %s: %s (attempt %s)", row.id, outcome, row.attempts)
+
+    def sent(self, row, answer: str, provider_id: str | None = None) -> None:
+        self._record(
+            row,
+            "sent",
+            b_status=SENT,
+            b_sent_at=utcnow(),
+            b_answer=answer[:500],
+            b_provider_id=provider_id,
+            b_wipe=bool(row.sensitive),
+        )
+
+    def failed(self, row, error) -> None:
+        self._record(row, "failed", b_status=FAILED, b_answer=str(error)[:500])
+
+    def unknown(self, row, error) -> None:
+        self._record(row, "unknown", b_status=UNKNOWN, b_answer=f"outcome unknown: {error}"[:500])
+
+    def again(self, row, error) -> None:
+        """Back to pending with a backoff, or failed for good after the last attempt."""
+        if row.attempts >= MAX_ATTEMPTS:
+            answer = f"gave up after {row.attempts} attempts: {error}"[:500]
+            self._record(row, "failed", b_status=FAILED, b_answer=answer)
+            return
+        delay = BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
+        self.retry.setdefault(delay, []).append(row.id)
+        self._record(
+            row,
+            "retry",
+            b_status=PENDING,
+            b_answer=str(error)[:500],
+            b_not_before=utcnow() + timedelta(seconds=delay),
+        )
+
+
+def _send_emails(batch: _Batch, ids: list[int]) -> None:
+    if not ids:
+        return
     organization = _organization()
     sender_name = organization.name if organization else current_tenant().name
     reply_to = organization.contact_email if organization else None
-    to_send = []
-    for message_id in message_ids:
-        claimed = db.session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.status.in_((PENDING, QUEUED)))
-            .values(status=SENDING, attempts=Message.attempts + 1)
-        ).rowcount
-        db.session.commit()
-        if claimed:
-            to_send.append(message_id)
-    if not to_send:
-        return outcome
-    retry = []
-    try:
-        with mailer(current_app).connection() as smtp:
-            for message in db.session.scalars(select(Message).where(Message.id.in_(to_send))):
-                email = build_email(
-                    to=message.recipient,
-                    to_name=message.recipient_name,
-                    subject=message.subject,
-                    text=message.body_text or "",
-                    html=message.body_html,
-                    sender_name=sender_name,
-                    reply_to=reply_to,
-                )
-                try:
-                    message.provider_answer = smtp.send(email)[:500]
-                    message.status, message.sent_at = SENT, utcnow()
-                    if message.sensitive:
-                        message.body_text = message.body_html = None
-                    outcome["sent"] += 1
-                except PermanentFailure as error:
-                    message.status, message.provider_answer = FAILED, str(error)[:500]
-                    outcome["failed"] += 1
-                except TemporaryFailure as error:
-                    message.provider_answer = str(error)[:500]
-                    retry.append(message)
-                db.session.commit()
-    except TemporaryFailure as error:
-        # No connection at all: every claimed message goes back for a retry.
-        retry = list(
-            db.session.scalars(select(Message).where(Message.id.in_(to_send), Message.status == SENDING))
-        )
-        for message in retry:
-            message.provider_answer = str(error)[:500]
-    by_delay: dict[int, list[int]] = {}
-    for message in retry:
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = FAILED
-            outcome["failed"] += 1
+    smtp, down = None, None
+    with ExitStack() as connection:
+        for message_id in ids:
+            message = batch.claim(message_id)
+            if message is None:
+                continue
+            if down is not None:  # no connection could be made for this batch: the rest wait too
+                batch.again(message, down)
+                continue
+            try:
+                email = _email_of(message, sender_name, reply_to)
+            except PermanentFailure as error:
+                batch.failed(message, error)
+                continue
+            except Exception as error:  # a bug must not stop the batch: this one was not sent
+                logger.exception("message %s could not be built", message.id)
+                batch.failed(message, f"could not be built: {type(error).__name__}")
+                continue
+            try:
+                if smtp is None:
+                    smtp = connection.enter_context(mailer(current_app).connection())
+            except TemporaryFailure as error:
+                down = error
+                batch.again(message, error)
+                continue
+            try:
+                answer = smtp.send(email)
+            except UncertainFailure as error:
+                batch.unknown(message, error)
+                smtp = _reconnect_later(connection)
+            except ConnectionLost as error:
+                batch.again(message, error)
+                smtp = _reconnect_later(connection)
+            except TemporaryFailure as error:
+                batch.again(message, error)
+            except PermanentFailure as error:
+                batch.failed(message, error)
+            else:
+                batch.sent(message, answer)
+
+
+def _reconnect_later(connection: ExitStack) -> None:
+    """Close a broken connection; the next message opens a new one."""
+    connection.close()
+    return None
+
+
+def _email_of(message, sender_name: str, reply_to: str | None):
+    attachments = ()
+    if message.attachment_document_id is not None:
+        from blueprints.documents.models import Document
+        from tenants.storage import storage
+
+        document = db.session.get(Document, message.attachment_document_id)
+        stored = storage().get(document.blob_key) if document else None
+        if stored is None:
+            raise PermanentFailure("attachment missing: the document was deleted")
+        attachments = ((stored[1], document.content_type or "application/pdf", document.filename),)
+    return build_email(
+        to=message.recipient,
+        to_name=message.recipient_name,
+        subject=message.subject,
+        text=message.body_text or "",
+        html=message.body_html,
+        sender_name=sender_name,
+        reply_to=reply_to,
+        attachments=attachments,
+    )
+
+
+def _send_texts(batch: _Batch, ids: list[int]) -> None:
+    if not ids:
+        return
+    from blueprints.web.urls import external_url
+    from jobs.sms import sms_gateway, sms_sender
+
+    gateway, sender = sms_gateway(current_app), sms_sender(current_app)
+    tenant = current_tenant()
+    callback = external_url("message_hooks.sms_receipt", org=tenant.slug)
+    for message_id in ids:
+        message = batch.claim(message_id)
+        if message is None:
+            continue
+        try:
+            result = gateway.send(
+                message.recipient,
+                sender,
+                message.body_text or "",
+                reference=f"{tenant.id}-{message.id}",
+                callback_url=callback,
+            )
+        except TemporaryFailure as error:
+            batch.again(message, error)
+        except PermanentFailure as error:
+            batch.failed(message, error)
+        except Exception as error:
+            logger.exception("SMS %s: unexpected failure", message.id)
+            batch.unknown(message, type(error).__name__)
         else:
-            message.status = PENDING
-            outcome["retry"] += 1
-            by_delay.setdefault(BACKOFF[min(message.attempts, len(BACKOFF)) - 1], []).append(message.id)
-    for delay, ids in by_delay.items():
-        # Enqueued when the commit below succeeds.
-        enqueue(send_messages, current_tenant().id, ids, queue=MESSAGING, delay=delay)
-    db.session.commit()
-    return outcome
+            batch.sent(message, result.answer, result.provider_id)
 
 
 @platform_job
-def sweep_pending() -> None:
-    """Enqueue messages that never reached a worker (Redis was down) and flag those a crash left uncertain."""
+def sweep_pending() -> dict:
+    """Every minute: flag what a crash left uncertain, and enqueue what never reached a worker or lost its job.
+
+    - "sending" for longer than ``STUCK_AFTER``: its worker died mid-exchange → "unknown" (never resent);
+    - "pending" past its ``not_before`` (or created) by ``PENDING_AFTER``: Redis was unreachable → enqueued;
+    - "queued" past due by ``QUEUED_AFTER``: its job was lost (a flushed Redis, a dead worker) → enqueued.
+    A row whose ``not_before`` is still ahead is left alone.
+    """
     now = utcnow()
+    counts = {"unknown": 0, "enqueued": 0}
     for tenant in all_tenants():
         with tenant_scope(tenant):
-            db.session.execute(
+            counts["unknown"] += db.session.execute(
                 update(Message)
-                .where(Message.status == SENDING, Message.created_at < now - STUCK_AFTER)
-                .values(status=UNKNOWN)
-            )
+                .where(
+                    Message.status == SENDING,
+                    func.coalesce(Message.last_attempt_at, Message.created_at) < now - STUCK_AFTER,
+                )
+                .values(status=UNKNOWN, provider_answer="outcome unknown: the worker stopped while sending")
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            due = func.coalesce(Message.not_before, Message.created_at)
             waiting = list(
                 db.session.scalars(
-                    select(Message.id).where(
-                        Message.status == PENDING, Message.created_at < now - PENDING_AFTER
+                    select(Message.id)
+                    .where(
+                        or_(
+                            (Message.status == PENDING) & (due < now - PENDING_AFTER),
+                            (Message.status == QUEUED) & (due < now - QUEUED_AFTER),
+                        )
                     )
+                    .order_by(Message.id)
                 )
             )
             db.session.commit()
             if waiting:
-                enqueue(send_messages, tenant.id, waiting, queue=MESSAGING)
+                counts["enqueued"] += len(waiting)
+                dispatch_messages(tenant.id, waiting)
+    return counts
 
 
 @platform_job

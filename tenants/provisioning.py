@@ -43,6 +43,7 @@ RESERVED_SLUGS = frozenset(
         "healthz",
         "help",
         "home",
+        "hooks",
         "language",
         "legal",
         "live",

@@ -271,6 +271,10 @@ def make_app(app_config):
 
     yield build
     for app in made:
+        # Stop the embedded job thread and its delayed jobs: none may run into the next test.
+        backend = app.extensions.get("emarge.jobs")
+        if hasattr(backend, "close"):
+            backend.close()
         with app.app_context():
             db.engine.dispose()
 

@@ -22,11 +22,12 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
 from blueprints.accounts.forms import LANGUAGES
-from blueprints.settings.services import activity_number_valid, siret_valid
+from blueprints.settings.services import MAX_REMINDER_MINUTES, activity_number_valid, siret_valid
 from blueprints.trainings.forms import valid_timezone
 
 
@@ -48,6 +49,26 @@ def _digits(value):
 def _siret(form, field):
     if field.data and not siret_valid(field.data):
         raise ValidationError(_l("This SIRET number is not valid: check its 14 digits."))
+
+
+def _minutes_given(form, field):
+    # Missing from the form (an older page, a script): the current value stays. Sent empty: a clear refusal.
+    if field.raw_data and not str(field.raw_data[0]).strip():
+        field.errors[:] = []
+        raise StopValidation(_l("Enter a number of minutes (0 turns the reminder off)."))
+
+
+def _reminder_minutes(label, description):
+    return IntegerField(
+        label,
+        description=description,
+        validators=[
+            _minutes_given,
+            NumberRange(
+                min=0, max=MAX_REMINDER_MINUTES, message=_l("Between 0 and 1440 minutes (24 hours).")
+            ),
+        ],
+    )
 
 
 def _activity_number(form, field):
@@ -121,6 +142,17 @@ class OrganizationSettingsForm(FlaskForm):
             ("both", _l("Email and text message")),
         ],
         default="email",
+    )
+    reminder_before_minutes = _reminder_minutes(
+        _l("Reminder before each slot (minutes)"),
+        _l("Sent to every participant expected, this many minutes before the start. 0: no reminder."),
+    )
+    reminder_after_minutes = _reminder_minutes(
+        _l("Reminder after the start (minutes)"),
+        _l("Sent to those who have not signed yet, this many minutes after the start. 0: no reminder."),
+    )
+    slot_summary = BooleanField(
+        _l("Email the facilitators a summary of who signed when each slot ends"),
     )
 
     def validate_morning_end(self, field):

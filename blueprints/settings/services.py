@@ -26,6 +26,7 @@ MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MIN_SIDE, MAX_SIDE = 16, 4000
 IMAGE_TYPES = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg")}
 CHANNELS = ("email", "sms", "both")
+MAX_REMINDER_MINUTES = 1440
 # La Poste's establishments share one SIREN; their SIRETs fail the Luhn check and follow their own rule,
 # except the head office's, which keeps the Luhn key.
 LA_POSTE_SIREN = "356000000"
@@ -143,6 +144,9 @@ FIELDS = (
     "afternoon_end",
     "late_tolerance_minutes",
     "signin_channels",
+    "reminder_before_minutes",
+    "reminder_after_minutes",
+    "slot_summary",
 )
 
 
@@ -166,6 +170,9 @@ class SettingsData:
     signin_channels: str
     language: str
     timezone: str
+    reminder_before_minutes: int = 60
+    reminder_after_minutes: int = 15
+    slot_summary: bool = True
 
 
 @dataclass
@@ -198,6 +205,10 @@ def _check(data: SettingsData) -> None:
         raise SettingsError(_l("Between 0 and 120 minutes."), "late_tolerance_minutes")
     if data.signin_channels not in CHANNELS:
         raise SettingsError(_l("Choose a sign-in channel."), "signin_channels")
+    for name in ("reminder_before_minutes", "reminder_after_minutes"):
+        minutes = getattr(data, name)
+        if not isinstance(minutes, int) or not 0 <= minutes <= MAX_REMINDER_MINUTES:
+            raise SettingsError(_l("Between 0 and 1440 minutes (24 hours)."), name)
 
 
 def _plain(value):

@@ -26,6 +26,7 @@ FILLED_ARGS = (
     "slot_id",
     "participant_id",
     "enrollment_id",
+    "message_id",
 )
 
 
@@ -33,6 +34,7 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
     """One object of each kind in ``tenant``'s schema, each with id 1 (user 2 apart)."""
     from datetime import UTC, date, datetime, time
 
+    from blueprints.messages.models import Message
     from blueprints.participants.models import Participant
     from blueprints.tasks.models import DONE
     from blueprints.tasks.services import start_task
@@ -60,7 +62,19 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
         db.session.add_all([training, session, slot, participant])
         db.session.flush()
         db.session.add(Enrollment(session_id=session.id, participant_id=participant.id))
+        message = Message(
+            channel="email",
+            template="invitation_signin",
+            recipient=f"paul@{tenant.slug}.fr",
+            subject=f"{tenant.slug} training",
+            body_text=f"{tenant.slug} data",
+            status="failed",
+            session_id=session.id,
+            participant_id=participant.id,
+        )
+        db.session.add(message)
         db.session.flush()
+        assert message.id == 1, message.id
         made = (task.id, training.id, session.id, slot.id, participant.id)
         db.session.commit()
     assert made == (1, 1, 1, 1, 1), made

@@ -1,0 +1,560 @@
+"""Who gets what: invitations with the personal sign-in link, reminders around each slot, the facilitator's
+link and the end-of-slot summary.
+
+Plain functions that take the actor; the messages are written in the caller's transaction (through
+``queue_email``/``queue_sms``) and go out when it commits. Nobody whose processing is restricted, who is
+archived or who is not enrolled is ever messaged, and every message says why the person receives it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel import dates
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from blueprints.accounts.models import Organization, User
+from blueprints.audit.services import Actor, record
+from blueprints.messages.models import EMAIL, FAILED, SMS, Message
+from blueprints.messages.services import N_, queue_email, queue_sms
+from blueprints.participants.models import Participant
+from blueprints.signing import services as signing
+from blueprints.signing.models import ABSENT, EXCUSED, LATE, PRESENT, Attendance, SlotState
+from blueprints.trainings.models import Slot, TrainingSession
+from blueprints.web.urls import external_url
+from tenants import current_tenant
+from tenants.db import db, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Template names: the same name for the email and the SMS of one purpose, so the log and the session page
+# find a person's invitation whatever its channel.
+INVITATION = "invitation_signin"
+REMINDER_BEFORE = "reminder_before"
+REMINDER_LATE = "reminder_late"
+FACILITATOR_LINK = "facilitator_link"
+SLOT_SUMMARY = "slot_summary"
+
+# The organization's choice (Organization.signin_channels), or a per-participant one.
+BOTH = "both"
+PREFERENCES = (EMAIL, SMS, BOTH)
+
+# A summary is sent in the hours after its slot ends; one a long outage delayed more is not sent late.
+SUMMARY_WINDOW = timedelta(hours=3)
+MAX_REMINDER_MINUTES = 1440
+
+
+# --- who can be reached, and how -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a participant can be messaged: the channels to use, or why none (``reason``)."""
+
+    participant: Participant
+    channels: tuple[str, ...] = ()
+    reason: str | None = None  # lazy string, translated when shown
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.channels)
+
+
+def is_mobile(number: str | None) -> bool:
+    """A number an SMS can reach (the SMS layer's own rule)."""
+    from jobs.sms import mobile_number
+
+    return mobile_number(number)[0] is not None
+
+
+def _sms_problem(participant: Participant):
+    if not participant.mobile:
+        return _l("no mobile number")
+    if not is_mobile(participant.mobile):
+        return _l("the phone number is not a mobile")
+    if not participant.sms_consent:
+        return _l("no SMS consent")
+    return None
+
+
+def reach(participant: Participant, preference: str, *, fallback: bool = True) -> Reach:
+    """The channels for ``participant`` given a preference (email, sms, both).
+
+    SMS needs a mobile number and the person's consent; without them the message falls back to email where
+    there is an address (unless ``fallback`` is off: a channel chosen for this one person).
+    """
+    if participant.processing_restricted:
+        return Reach(participant, reason=_l("processing restricted"))
+    if participant.archived_at is not None:
+        return Reach(participant, reason=_l("archived"))
+    email_ok = bool(participant.email)
+    sms_problem = _sms_problem(participant)
+    channels: list[str] = []
+    if preference in (EMAIL, BOTH) and email_ok:
+        channels.append(EMAIL)
+    if preference in (SMS, BOTH) and sms_problem is None:
+        channels.append(SMS)
+    if preference == SMS and sms_problem is not None and email_ok and fallback:
+        channels.append(EMAIL)
+    if channels:
+        return Reach(participant, tuple(channels))
+    if preference == EMAIL:
+        return Reach(participant, reason=_l("no email address"))
+    if not email_ok and (fallback or preference == BOTH):
+        return Reach(participant, reason=_l("%(sms)s and no email address", sms=sms_problem))
+    return Reach(participant, reason=sms_problem)
+
+
+def organization() -> Organization:
+    return db.session.scalars(select(Organization).order_by(Organization.id)).first()
+
+
+def _preference(org: Organization | None) -> str:
+    chosen = org.signin_channels if org is not None else EMAIL
+    return chosen if chosen in PREFERENCES else EMAIL
+
+
+def _language(person) -> str:
+    return getattr(person, "language", None) or current_tenant().language
+
+
+def _enrolled(session: TrainingSession) -> list[Participant]:
+    return signing.roster_of_session(session)
+
+
+# --- sending one message to a participant ------------------------------------------------------------------
+
+
+def _session_context(session: TrainingSession) -> dict:
+    return {
+        "training": session.training.title,
+        "start_date": session.start_date,
+        "end_date": session.end_date,
+        "location": session.location_name,
+        "timezone": session.timezone,
+    }
+
+
+def _queue(
+    template: str,
+    channel: str,
+    participant: Participant,
+    *,
+    subject: str,
+    context: dict,
+    session: TrainingSession,
+    slot: Slot | None = None,
+    dedupe_key: str | None = None,
+) -> Message | None:
+    common = dict(
+        name=participant.full_name,
+        language=_language(participant),
+        context=context,
+        session_id=session.id,
+        participant_id=participant.id,
+        slot_id=slot.id if slot is not None else None,
+        dedupe_key=dedupe_key,
+    )
+    if channel == SMS:
+        return queue_sms(template, to=participant.mobile, **common)
+    return queue_email(template, to=participant.email, subject=subject, **common)
+
+
+def _sign_url(session: TrainingSession, participant: Participant, actor: Actor, *, reissue: bool = True):
+    """The participant's signing link. A withdrawn one is made anew when a person sends it (``reissue``);
+    the reminder job gets None instead: someone withdrew it, a machine must not undo that."""
+    link = signing.trainee_link(session, participant, actor)
+    if link.revoked_at is not None:
+        if not reissue:
+            return None
+        link = signing.reissue_link(link, actor, reason="sent by message")
+    return external_url("signing.sign_page", token=signing.token_of(link))
+
+
+# --- invitations ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class InvitationOutcome:
+    sent: list[tuple[Participant, tuple[str, ...]]] = field(default_factory=list)
+    skipped: list[tuple[Participant, str]] = field(default_factory=list)
+    already: list[Participant] = field(default_factory=list)
+
+
+def last_invitations(session: TrainingSession) -> dict[int, Message]:
+    """Each participant's latest invitation for ``session``, by participant id."""
+    rows = db.session.scalars(
+        select(Message)
+        .where(Message.session_id == session.id, Message.template == INVITATION)
+        .order_by(Message.id)
+    )
+    return {m.participant_id: m for m in rows if m.participant_id is not None}
+
+
+def _invited(session: TrainingSession) -> set[int]:
+    """Participants with an invitation that went out, or is on its way (a failed one does not count)."""
+    return set(
+        db.session.scalars(
+            select(Message.participant_id).where(
+                Message.session_id == session.id,
+                Message.template == INVITATION,
+                Message.status != FAILED,
+                Message.participant_id.is_not(None),
+            )
+        )
+    )
+
+
+def _invite(session: TrainingSession, participant: Participant, actor: Actor, channel: str | None) -> Reach:
+    if not signing.is_enrolled(session, participant):
+        return Reach(participant, reason=_l("not enrolled in this session"))
+    found = reach(participant, channel or _preference(organization()), fallback=channel is None)
+    if not found.reachable:
+        return found
+    context = {**_session_context(session), "link": _sign_url(session, participant, actor)}
+    for ch in found.channels:
+        _queue(
+            INVITATION,
+            ch,
+            participant,
+            subject=N_("%(training)s: your personal link to sign your attendance"),
+            context=context,
+            session=session,
+        )
+    return found
+
+
+def invite(
+    session: TrainingSession,
+    participant: Participant,
+    actor: Actor,
+    *,
+    channel: str | None = None,
+) -> Reach:
+    """Send ``participant`` their personal link for ``session`` by ``channel`` (email, sms, both) or, if
+    None, as the organization chose. Returns how they were reached, or why not (nothing is sent then)."""
+    found = _invite(session, participant, actor, channel)
+    if found.reachable:
+        record(
+            actor,
+            "session.invitation_sent",
+            session,
+            participant_id=participant.id,
+            channels=list(found.channels),
+        )
+    return found
+
+
+def invite_all(session: TrainingSession, actor: Actor, *, again: bool = False) -> InvitationOutcome:
+    """Invite every enrolled participant who has no invitation out yet (``again``: everyone)."""
+    outcome = InvitationOutcome()
+    done = set() if again else _invited(session)
+    for participant in _enrolled(session):
+        if participant.id in done:
+            outcome.already.append(participant)
+            continue
+        found = _invite(session, participant, actor, None)
+        if found.reachable:
+            outcome.sent.append((participant, found.channels))
+        else:
+            outcome.skipped.append((participant, found.reason))
+    if outcome.sent:
+        record(
+            actor,
+            "session.invitations_sent",
+            session,
+            again=again,
+            participant_ids=[p.id for p, _ in outcome.sent],
+            skipped_ids=[p.id for p, _ in outcome.skipped],
+        )
+    return outcome
+
+
+@dataclass(frozen=True)
+class InvitationLine:
+    """A row of the session page: a participant, their last invitation, how they could be reached."""
+
+    participant: Participant
+    last: Message | None
+    reach: Reach
+    choices: tuple[str, ...]  # channels one may pick for this person alone
+
+    @property
+    def waiting(self) -> bool:
+        """Reachable, and no invitation out yet: "Send invitations" will send them one."""
+        return self.reach.reachable and (self.last is None or self.last.status == FAILED)
+
+
+def invitation_lines(session: TrainingSession) -> list[InvitationLine]:
+    last = last_invitations(session)
+    preference = _preference(organization())
+    lines = []
+    for participant in _enrolled(session):
+        found = reach(participant, preference)
+        choices = tuple(ch for ch in (EMAIL, SMS) if reach(participant, ch, fallback=False).channels == (ch,))
+        lines.append(InvitationLine(participant, last.get(participant.id), found, choices))
+    return lines
+
+
+# --- facilitators --------------------------------------------------------------------------------------------
+
+
+def send_facilitator_links(session: TrainingSession, actor: Actor) -> list[User]:
+    """Email each active facilitator of ``session`` their personal link. Returns those emailed."""
+    emailed = []
+    for user in session.facilitators:
+        if not user.active or not user.email:
+            continue
+        link = signing.facilitator_link(session, user, actor)
+        if link.revoked_at is not None:
+            link = signing.reissue_link(link, actor, reason="sent by message")
+        queue_email(
+            FACILITATOR_LINK,
+            to=user.email,
+            name=user.full_name,
+            language=_language(user),
+            subject=N_("%(training)s: your personal link to run the session"),
+            context={
+                **_session_context(session),
+                "link": external_url("signing.facilitator_entry", token=signing.token_of(link)),
+            },
+            user_id=user.id,
+            # The link opens the live pages without a password: its body is not kept in the log.
+            sensitive=True,
+            session_id=session.id,
+        )
+        emailed.append(user)
+    if emailed:
+        record(actor, "session.facilitator_links_sent", session, user_ids=[u.id for u in emailed])
+    return emailed
+
+
+# --- periodic: reminders and summaries ---------------------------------------------------------------------
+
+
+@dataclass
+class Sweep:
+    before: int = 0
+    late: int = 0
+    summaries: int = 0
+
+
+def _slots_between(start_after: datetime, start_before: datetime) -> list[Slot]:
+    return list(
+        db.session.scalars(
+            select(Slot)
+            .join(TrainingSession, TrainingSession.id == Slot.session_id)
+            .where(
+                Slot.starts_at > start_after,
+                Slot.starts_at <= start_before,
+                TrainingSession.archived_at.is_(None),
+            )
+            .order_by(Slot.starts_at, Slot.id)
+        )
+    )
+
+
+def _recorded(slot: Slot) -> set[int]:
+    """Participants with any attendance for ``slot``: signed, or marked (absent, excused…) by the facilitator."""
+    return set(db.session.scalars(select(Attendance.participant_id).where(Attendance.slot_id == slot.id)))
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(db.session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys))))
+
+
+def _remind(slot: Slot, kind: str, template: str, subject: str, preference: str, actor: Actor) -> int:
+    """One reminder per participant and channel for ``slot``, to those enrolled, reachable and not recorded."""
+    session = slot.session
+    recorded = _recorded(slot)
+    planned = []
+    for participant in _enrolled(session):
+        if participant.id in recorded:
+            continue
+        found = reach(participant, preference)
+        for ch in found.channels:
+            planned.append((participant, ch, f"{kind}:{slot.id}:{participant.id}:{ch}"))
+    # Rendering is skipped for reminders already written by an earlier run; the unique key still decides.
+    done = _existing_keys([key for _, _, key in planned])
+    written = 0
+    for participant, ch, key in planned:
+        if key in done:
+            continue
+        link = _sign_url(session, participant, actor, reissue=False)
+        if link is None:
+            continue
+        context = {
+            **_session_context(session),
+            "slot_label": slot.label,
+            "starts_at": slot.starts_at,
+            "ends_at": slot.ends_at,
+            "link": link,
+        }
+        message = _queue(
+            template,
+            ch,
+            participant,
+            subject=subject,
+            context=context,
+            session=session,
+            slot=slot,
+            dedupe_key=key,
+        )
+        written += message is not None
+    return written
+
+
+def _slot_open(slot: Slot, now: datetime) -> bool:
+    state = db.session.scalars(select(SlotState).where(SlotState.slot_id == slot.id)).first()
+    return signing.window(slot, state, now).open
+
+
+def remind_before(now: datetime, actor: Actor) -> int:
+    """``reminder_before_minutes`` before each slot, to everyone expected. Not after the start: a reminder
+    whose moment passed while the app was down is not sent late."""
+    org = organization()
+    minutes = org.reminder_before_minutes if org else 0
+    if not minutes:
+        return 0
+    sent = 0
+    for slot in _slots_between(now, now + timedelta(minutes=minutes)):
+        sent += _remind(
+            slot,
+            "remind-before",
+            REMINDER_BEFORE,
+            N_("%(training)s starts soon: sign your attendance"),
+            _preference(org),
+            actor,
+        )
+    return sent
+
+
+def remind_late(now: datetime, actor: Actor) -> int:
+    """``reminder_after_minutes`` after each slot's start, to those not recorded yet, while signing is open."""
+    org = organization()
+    minutes = org.reminder_after_minutes if org else 0
+    if not minutes:
+        return 0
+    sent = 0
+    latest_start = now - timedelta(minutes=minutes)
+    # Slots that started at least ``minutes`` ago and have not ended yet (their window says if still open).
+    candidates = db.session.scalars(
+        select(Slot)
+        .join(TrainingSession, TrainingSession.id == Slot.session_id)
+        .where(Slot.starts_at <= latest_start, Slot.ends_at > now, TrainingSession.archived_at.is_(None))
+        .order_by(Slot.starts_at, Slot.id)
+    ).all()
+    for slot in candidates:
+        if not _slot_open(slot, now):
+            continue
+        sent += _remind(
+            slot,
+            "remind-late",
+            REMINDER_LATE,
+            N_("%(training)s has started: you have not signed yet"),
+            _preference(org),
+            actor,
+        )
+    return sent
+
+
+@dataclass(frozen=True)
+class SlotSummary:
+    slot: Slot
+    present: list[Participant]
+    late: list[tuple[Participant, int]]
+    absent: list[Participant]
+    excused: list[tuple[Participant, str | None]]
+    not_recorded: list[Participant]
+
+
+def slot_summary(slot: Slot) -> SlotSummary:
+    lines = signing.roster(slot)
+    present, late, absent, excused, missing = [], [], [], [], []
+    for line in lines:
+        attendance = line.attendance
+        if attendance is None:
+            missing.append(line.participant)
+        elif attendance.status == PRESENT:
+            present.append(line.participant)
+        elif attendance.status == LATE:
+            late.append((line.participant, attendance.late_minutes))
+        elif attendance.status == ABSENT:
+            absent.append(line.participant)
+        elif attendance.status == EXCUSED:
+            excused.append((line.participant, attendance.reason))
+    return SlotSummary(slot, present, late, absent, excused, missing)
+
+
+def send_summaries(now: datetime) -> int:
+    """The end-of-slot summary to each facilitator of the session, once, in the hours after the slot ends."""
+    org = organization()
+    if org is None or not org.slot_summary:
+        return 0
+    slots = db.session.scalars(
+        select(Slot)
+        .join(TrainingSession, TrainingSession.id == Slot.session_id)
+        .where(
+            Slot.ends_at <= now,
+            Slot.ends_at > now - SUMMARY_WINDOW,
+            TrainingSession.archived_at.is_(None),
+        )
+        .order_by(Slot.ends_at, Slot.id)
+    ).all()
+    sent = 0
+    for slot in slots:
+        people = [u for u in slot.session.facilitators if u.active and u.email]
+        keys = {u.id: f"slot-summary:{slot.id}:{u.id}" for u in people}
+        done = _existing_keys(list(keys.values()))
+        todo = [u for u in people if keys[u.id] not in done]
+        if not todo:
+            continue
+        summary = slot_summary(slot)
+        for user in todo:
+            language = _language(user)
+            message = queue_email(
+                SLOT_SUMMARY,
+                to=user.email,
+                name=user.full_name,
+                language=language,
+                subject=N_("%(training)s: attendance of %(when)s"),
+                context={
+                    **_session_context(slot.session),
+                    "when": _when(slot, language),
+                    "slot_label": slot.label,
+                    "starts_at": slot.starts_at,
+                    "ends_at": slot.ends_at,
+                    "summary": summary,
+                    "live_url": external_url("signing.slot_live", slot_id=slot.id),
+                },
+                user_id=user.id,
+                session_id=slot.session_id,
+                slot_id=slot.id,
+                dedupe_key=keys[user.id],
+            )
+            sent += message is not None
+    return sent
+
+
+def _when(slot: Slot, language: str) -> str:
+    """The slot's start, in its session's timezone, the way the recipient reads times."""
+    return dates.format_datetime(
+        slot.starts_at, "short", tzinfo=ZoneInfo(slot.session.timezone), locale=language
+    )
+
+
+def run_periodic(now: datetime | None = None) -> Sweep:
+    """What is due at ``now`` in the current tenant: reminders before and after each start, summaries."""
+    now = now or utcnow()
+    actor = Actor.system("reminders")
+    return Sweep(
+        before=remind_before(now, actor),
+        late=remind_late(now, actor),
+        summaries=send_summaries(now),
+    )

@@ -1,0 +1,220 @@
+"""Sending SMS: one small interface, an HTTP gateway adapter and a development adapter; numbers and lengths.
+
+The gateway protocol (what a real provider's adapter maps to):
+
+- ``POST SMS_GATEWAY_URL`` with a JSON body ``{"to": "+33612345678", "from": "<SMS_SENDER>", "text": "...",
+  "reference": "<tenant>-<message id>", "callback_url": "https://.../hooks/sms/<org>/receipt"}``, authenticated
+  with ``Authorization: Bearer <SMS_GATEWAY_TOKEN>`` or HTTP Basic (``SMS_GATEWAY_USER``/``SMS_GATEWAY_PASSWORD``).
+  ``reference`` is the idempotency key: a gateway must ignore a second submission with the same reference,
+  since a submission whose answer was lost (timeout) is tried again.
+- A 2xx answer with a JSON object holding ``id`` means accepted: the id is stored and quoted by the receipts.
+  Any other 4xx than 429 is a refusal for good (bad number, bad credentials); 429, 5xx, a timeout, a refused or
+  dropped connection, or an answer that is not such JSON are temporary: the message is tried again later.
+- Delivery receipts: the gateway POSTs ``{"id": "<its id>", "status": "delivered" | "failed" | ...,
+  "error": "...", "reference": "..."}`` to the callback URL with ``X-Emarge-Signature: <hex HMAC-SHA256 of the
+  raw body under SMS_RECEIPT_SECRET>`` (see blueprints/messages/hooks.py).
+
+Without ``SMS_GATEWAY_URL`` the development adapter keeps each SMS as a ``DevSms`` row of the tenant, readable
+in the app: nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Protocol
+
+import phonenumbers
+from flask import Flask
+
+from jobs.mailer import PermanentFailure, TemporaryFailure
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REGION = "FR"
+DEFAULT_SENDER = "Emarge"
+MAX_SEGMENTS = 6  # longer texts are refused: a sign-in SMS fits in one or two
+SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+# GSM 03.38: the basic character set (one septet each) and its extension table (escape + one septet).
+GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENDED = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsResult:
+    provider_id: str
+    answer: str
+
+
+class SmsGateway(Protocol):
+    def send(
+        self, to_e164: str, sender: str, body: str, *, reference: str, callback_url: str | None = None
+    ) -> SmsResult:
+        """Hand one SMS over; raise TemporaryFailure (try again later) or PermanentFailure (never)."""
+        ...
+
+
+# --- numbers and lengths -----------------------------------------------------------------------------------
+
+
+def mobile_number(raw: str | None, region: str = DEFAULT_REGION) -> tuple[str | None, str | None]:
+    """``(E.164, None)`` for a mobile number, ``(None, reason)`` otherwise.
+
+    French numbers may be written the French way (06 12 34 56 78); others need their ``+`` prefix. A number
+    whose type cannot be told from a mobile (FIXED_LINE_OR_MOBILE: the US, say) is accepted.
+    """
+    value = (raw or "").strip()
+    if not value:
+        return None, "no number"
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as error:
+        return None, f"malformed number ({error})"
+    if not phonenumbers.is_valid_number(number):
+        return None, "invalid number"
+    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        return None, "not a mobile number"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def encoding(text: str) -> str:
+    """ "GSM-7" when every character is in the GSM alphabet, else "UCS-2"."""
+    return "GSM-7" if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text) else "UCS-2"
+
+
+def segments(text: str) -> int:
+    """How many SMS ``text`` takes: 160 GSM-7 septets (153 per part when split), or 70 UCS-2 units (67).
+
+    An escaped GSM character (two septets) and a surrogate pair (two UCS-2 units) are never split across parts.
+    """
+    if encoding(text) == "GSM-7":
+        widths = [2 if c in GSM_EXTENDED else 1 for c in text]
+        single, part = 160, 153
+    else:
+        widths = [2 if ord(c) > 0xFFFF else 1 for c in text]
+        single, part = 70, 67
+    total = sum(widths)
+    if total <= single:
+        return 1
+    count, used = 1, 0
+    for width in widths:
+        if used + width > part:
+            count, used = count + 1, 0
+        used += width
+    return count
+
+
+def check_sender(value: str | None) -> str:
+    """The alphanumeric sender id: 1 to 11 letters, digits or spaces, at least one letter."""
+    value = (value or DEFAULT_SENDER).strip()
+    if not SENDER_RE.match(value):
+        raise ValueError(f"SMS_SENDER must be 1 to 11 letters, digits or spaces with a letter: {value!r}")
+    return value
+
+
+# --- adapters ------------------------------------------------------------------------------------------------
+
+
+class HttpGateway:
+    """The JSON-over-HTTP gateway described above, with the standard library's urllib."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: float = 10,
+    ):
+        self.url, self.timeout = url, timeout
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        elif user:
+            credentials = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+            self.headers["Authorization"] = f"Basic {credentials}"
+
+    def send(
+        self, to_e164: str, sender: str, body: str, *, reference: str, callback_url: str | None = None
+    ) -> SmsResult:
+        payload = {"to": to_e164, "from": sender, "text": body, "reference": reference}
+        if callback_url:
+            payload["callback_url"] = callback_url
+        request = urllib.request.Request(
+            self.url, data=json.dumps(payload).encode(), headers=self.headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status, raw = response.status, response.read(65536)
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read(2000)
+        except TimeoutError as error:
+            raise TemporaryFailure(f"gateway timeout: {error}") from error
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise TemporaryFailure(f"gateway unreachable: {error}") from error
+        text = raw.decode("utf-8", "replace").strip()
+        if status == 429 or status >= 500:
+            raise TemporaryFailure(f"gateway {status}: {text[:200]}")
+        if 400 <= status < 500:
+            raise PermanentFailure(f"gateway {status}: {text[:200]}")
+        if not 200 <= status < 300:
+            raise TemporaryFailure(f"gateway {status}: {text[:200]}")
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        provider_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or str(provider_id) == "":
+            raise TemporaryFailure(f"gateway {status} without an id: {text[:200]}")
+        return SmsResult(str(provider_id)[:100], f"gateway {status}: {text[:200]}")
+
+
+class DevSmsGateway:
+    """Keeps each SMS as a DevSms row of the tenant in scope (the caller commits): nothing leaves the machine."""
+
+    def send(
+        self, to_e164: str, sender: str, body: str, *, reference: str, callback_url: str | None = None
+    ) -> SmsResult:
+        from blueprints.messages.models import DevSms
+        from tenants.db import db
+
+        message_id = reference.rsplit("-", 1)[-1]
+        row = DevSms(
+            message_id=int(message_id) if message_id.isdigit() else None,
+            recipient=to_e164,
+            sender=sender,
+            body=body,
+            segments=segments(body),
+        )
+        db.session.add(row)
+        db.session.flush()
+        return SmsResult(f"dev-{row.id}", f"kept in the development outbox ({row.segments} part(s))")
+
+
+def sms_gateway(app: Flask) -> SmsGateway:
+    """The HTTP gateway when ``SMS_GATEWAY_URL`` is set, else the development adapter."""
+    c = app.config
+    if c.get("SMS_GATEWAY_URL"):
+        return HttpGateway(
+            c["SMS_GATEWAY_URL"],
+            user=c.get("SMS_GATEWAY_USER"),
+            password=c.get("SMS_GATEWAY_PASSWORD"),
+            token=c.get("SMS_GATEWAY_TOKEN"),
+            timeout=float(c.get("SMS_TIMEOUT") or 10),
+        )
+    return DevSmsGateway()
+
+
+def sms_sender(app: Flask) -> str:
+    return check_sender(app.config.get("SMS_SENDER"))
