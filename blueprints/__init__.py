@@ -28,6 +28,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(message_hooks)
 
+    from blueprints.documents.views import bp as documents
+    from blueprints.documents.views import verify_bp as verify
+
+    app.register_blueprint(documents)
+    app.register_blueprint(verify)
+
     from blueprints.signing.live import init_live
     from blueprints.signing.views import bp as signing
     from blueprints.signing.views import poll_bp as signing_live

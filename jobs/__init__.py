@@ -48,6 +48,7 @@ SCHEDULE = (
     Periodic("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),
     Periodic("aggregate-audience", "jobs.audience.aggregate_audience", 3600),
     Periodic("purge-audience-events", "jobs.audience.purge_audience_events", 86400),
+    Periodic("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),
 )
 
 

@@ -498,9 +498,11 @@ def update_slot(slot: Slot, data: SlotData, actor: Actor) -> None:
 
 def _refuse_recorded(slots: list[Slot], message=None) -> None:
     # Imported here: signing builds on trainings, not the other way round.
+    from blueprints.documents.services import paper_slot_ids
     from blueprints.signing.services import recorded_slot_ids
 
-    recorded = recorded_slot_ids([s.id for s in slots])
+    # A slot signed on paper (its scan attached) is evidence too.
+    recorded = recorded_slot_ids([s.id for s in slots]) | paper_slot_ids([s.id for s in slots])
     if recorded and message is not None:
         raise PlanningError(message, "start_time")
     if recorded:

@@ -27,6 +27,8 @@ FILLED_ARGS = (
     "participant_id",
     "enrollment_id",
     "message_id",
+    "document_id",
+    "paper_sheet_id",
 )
 
 
@@ -74,10 +76,49 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
         )
         db.session.add(message)
         db.session.flush()
+        add_documents(tenant, session, slot, participant)
         assert message.id == 1, message.id
         made = (task.id, training.id, session.id, slot.id, participant.id)
         db.session.commit()
     assert made == (1, 1, 1, 1, 1), made
+
+
+def add_documents(tenant: TenantRef, session, slot, participant) -> None:
+    """Document 1 (a certificate of participant 1, its code on the platform) and paper sheet 1 of slot 1."""
+    from blueprints.documents.models import CERTIFICATE, Document, DocumentCode, PaperSheet, subject_key
+    from tenants.db import db
+    from tenants.storage import storage
+
+    pdf = storage().put(f"%PDF-1.4 {tenant.slug}".encode(), content_type="application/pdf", filename="c.pdf")
+    document = Document(
+        kind=CERTIFICATE,
+        subject_key=subject_key(session.id, participant_id=participant.id),
+        session_id=session.id,
+        participant_id=participant.id,
+        version=1,
+        blob_key=pdf.key,
+        filename="c.pdf",
+        content_type="application/pdf",
+        size=pdf.size,
+        sha256=pdf.sha256,
+        verification_code=f"{tenant.slug.upper()[:4]:A<4}-2222",
+    )
+    sheet = PaperSheet(
+        slot_id=slot.id,
+        blob_key=pdf.key,
+        filename="scan.pdf",
+        content_type="application/pdf",
+        size=pdf.size,
+        sha256=pdf.sha256,
+        confirmed_by_name="Fred",
+    )
+    db.session.add_all([document, sheet])
+    db.session.flush()
+    db.session.add(
+        DocumentCode(code=document.verification_code, tenant_id=tenant.id, document_id=document.id)
+    )
+    db.session.flush()
+    assert (document.id, sheet.id) == (1, 1), (document.id, sheet.id)
 
 
 @pytest.fixture

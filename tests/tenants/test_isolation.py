@@ -32,6 +32,7 @@ EXCLUSIONS = {
     "signing.sign": "a trainee's personal link, opened without login; the token decides",
     "signing.renew": "asked from an expired personal link; answers the same whatever is posted",
     "signing.facilitator_entry": "a facilitator's personal link, opened without login; the token decides",
+    "documents.trainee_download": "a trainee's own document through their personal link; the token decides",
 }
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

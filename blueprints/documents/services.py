@@ -1,0 +1,816 @@
+"""Issuing documents: versions, verification codes, the seal (SHA-256 of the stored bytes), the public check,
+scanned paper sheets, attendance exports and certificates by email.
+
+Plain functions that take the actor; they flush, the caller commits. The PDFs themselves come from
+``blueprints.documents.render``; a job calls these, never a request (rendering takes seconds).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import secrets
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from blueprints.audit.services import Actor, record
+from blueprints.documents.models import (
+    BLANK_SLOT_SHEET,
+    CERTIFICATE,
+    KINDS,
+    PARTICIPANT_SHEET,
+    SESSION_ARCHIVE,
+    SESSION_SHEET,
+    SLOT_SHEET,
+    Document,
+    DocumentCode,
+    PaperSheet,
+    subject_key,
+)
+from blueprints.participants.models import Participant
+from blueprints.trainings.models import Enrollment, Slot, TrainingSession
+from tenants import current_tenant
+from tenants.db import db, utcnow
+from tenants.storage import storage
+
+logger = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+ZIP = "application/zip"
+# No 0/O, no 1/I/L, no U/V mix-ups: a code typed from paper finds its document.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 8
+CODE_ATTEMPTS = 10
+# Scans of signed paper sheets, and PDFs checked on the public page.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+CHUNK = 64 * 1024
+# The documents a participant holds (their sheet, their certificate); a trainee may download these.
+TRAINEE_KINDS = (CERTIFICATE, PARTICIPANT_SHEET)
+
+
+class DocumentError(Exception):
+    """A refusal the person can act on: ``str()`` is the message, ``status`` the HTTP status to answer."""
+
+    def __init__(self, message, status: int = 422):
+        super().__init__(str(message))
+        self.message, self.status = message, status
+
+    def __str__(self) -> str:
+        try:
+            return str(self.message)
+        except RuntimeError:
+            # Outside a request (a worker formatting the traceback): the English source of a lazy string.
+            args = getattr(self.message, "_args", None)
+            return str(args[0]) if args else type(self).__name__
+
+
+def kind_label(kind: str) -> str:
+    labels = {
+        SESSION_SHEET: _l("Attendance sheet of the session"),
+        PARTICIPANT_SHEET: _l("Individual attendance sheet"),
+        SLOT_SHEET: _l("Attendance sheet of a half-day"),
+        BLANK_SLOT_SHEET: _l("Blank sheet to sign on paper"),
+        CERTIFICATE: _l("Certificate of completion"),
+        SESSION_ARCHIVE: _l("All documents of the session (ZIP)"),
+    }
+    return str(labels.get(kind, kind))
+
+
+# --- verification codes --------------------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalise_code(text: str | None) -> str | None:
+    """``7kq2 m9xd``, ``7KQ2-M9XD`` → ``7KQ2-M9XD``; None for anything that cannot be a code."""
+    raw = re.sub(r"[\s\-.]", "", text or "").upper()[:40]
+    if len(raw) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in raw):
+        return None
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def _free_code() -> str:
+    """A code no organization uses yet (the platform index is shared by every tenant)."""
+    for _attempt in range(CODE_ATTEMPTS):
+        code = new_code()
+        if db.session.get(DocumentCode, code) is None:
+            return code
+    raise RuntimeError("no free verification code found")  # 30^8 codes: only a broken random source
+
+
+def verify_url(code: str) -> str:
+    from blueprints.web.urls import external_url
+
+    return external_url("verify.document", code=code)
+
+
+# --- issuing -------------------------------------------------------------------------------------------------
+
+
+def render_document(kind: str, **kwargs):
+    """The PDF of ``kind`` (imported late: xhtml2pdf is heavy, and only jobs render)."""
+    from blueprints.documents import render
+
+    return render.render_document(kind, **kwargs)
+
+
+def filename_for(kind: str, **kwargs) -> str:
+    from blueprints.documents import render
+
+    return render.filename_for(kind, **kwargs)
+
+
+def next_version(kind: str, key: str) -> int:
+    current = db.session.scalar(
+        select(func.max(Document.version)).where(Document.kind == kind, Document.subject_key == key)
+    )
+    return (current or 0) + 1
+
+
+def _issuer_name(actor: Actor) -> str | None:
+    from blueprints.accounts.models import User
+
+    if actor.user_id is not None:
+        user = db.session.get(User, actor.user_id)
+        if user is not None:
+            return user.full_name
+    return None
+
+
+def _seal(
+    kind: str,
+    session: TrainingSession,
+    *,
+    participant: Participant | None,
+    slot: Slot | None,
+    version: int,
+    code: str,
+    data: bytes,
+    content_type: str,
+    filename: str,
+    notes: list[str],
+    actor: Actor,
+    task_id: int | None,
+) -> Document:
+    """Store ``data`` with its SHA-256 and index its code on the platform, in the caller's transaction."""
+    blob = storage().put(data, content_type=content_type, filename=filename)
+    document = Document(
+        kind=kind,
+        subject_key=subject_key(
+            session.id,
+            participant_id=participant.id if participant else None,
+            slot_id=slot.id if slot else None,
+        ),
+        session_id=session.id,
+        participant_id=participant.id if participant else None,
+        slot_id=slot.id if slot else None,
+        version=version,
+        blob_key=blob.key,
+        filename=filename[:200],
+        content_type=content_type,
+        size=blob.size,
+        sha256=blob.sha256,
+        verification_code=code,
+        notes=json.dumps([str(n) for n in notes]) if notes else None,
+        requested_by_user_id=actor.user_id,
+        requested_by_name=actor.label[:200],
+        task_id=task_id,
+    )
+    db.session.add(document)
+    db.session.flush()
+    db.session.add(DocumentCode(code=code, tenant_id=current_tenant().id, document_id=document.id))
+    db.session.flush()
+    record(
+        actor,
+        "document.issued",
+        document,
+        kind=kind,
+        version=version,
+        code=code,
+        sha256=blob.sha256,
+        session_id=session.id,
+        participant_id=document.participant_id,
+        slot_id=document.slot_id,
+    )
+    return document
+
+
+def check_subject(kind: str, session: TrainingSession, participant, slot) -> None:
+    if kind not in KINDS or kind == SESSION_ARCHIVE:
+        raise DocumentError(_l("Unknown kind of document."), 400)
+    if kind in (PARTICIPANT_SHEET, CERTIFICATE):
+        if participant is None or not is_enrolled(session, participant.id):
+            raise DocumentError(_l("This participant is not enrolled in the session."), 404)
+    elif participant is not None:
+        raise DocumentError(_l("This document is not about one participant."), 400)
+    if kind in (SLOT_SHEET, BLANK_SLOT_SHEET):
+        if slot is None or slot.session_id != session.id:
+            raise DocumentError(_l("This half-day is not part of the session."), 404)
+    elif slot is not None:
+        raise DocumentError(_l("This document is not about one half-day."), 400)
+
+
+def issue_document(
+    kind: str,
+    session: TrainingSession,
+    participant: Participant | None = None,
+    slot: Slot | None = None,
+    *,
+    actor: Actor,
+    task_id: int | None = None,
+    language: str | None = None,
+    progress=None,
+) -> Document:
+    """Render ``kind`` about its subject as the next version, seal and store it; return the new Document.
+
+    Earlier versions stay as they were: a paper already handed to a funder can still be checked.
+    """
+    check_subject(kind, session, participant, slot)
+    key = subject_key(
+        session.id, participant_id=participant.id if participant else None, slot_id=slot.id if slot else None
+    )
+    version = next_version(kind, key)
+    code = _free_code()
+    from blueprints.documents.render import Stamp
+
+    issued_at = utcnow()
+    stamp = Stamp(
+        code=code,
+        verify_url=verify_url(code),
+        version=version,
+        issued_at=issued_at,
+        issued_by=_issuer_name(actor),
+    )
+    subject = dict(session=session, participant=participant, slot=slot)
+    rendered = render_document(
+        kind, **subject, stamp=stamp, language=language or current_tenant().language, progress=progress
+    )
+    filename = filename_for(kind, **subject, version=version)
+    return _seal(
+        kind,
+        session,
+        participant=participant,
+        slot=slot,
+        version=version,
+        code=code,
+        data=rendered.pdf,
+        content_type=PDF,
+        filename=filename,
+        notes=list(rendered.notes or ()),
+        actor=actor,
+        task_id=task_id,
+    )
+
+
+def is_enrolled(session: TrainingSession, participant_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(Enrollment.id).where(
+                Enrollment.session_id == session.id, Enrollment.participant_id == participant_id
+            )
+        )
+        is not None
+    )
+
+
+def enrolled_participants(session: TrainingSession) -> list[Participant]:
+    return list(
+        db.session.scalars(
+            select(Participant)
+            .join(Enrollment, Enrollment.participant_id == Participant.id)
+            .where(Enrollment.session_id == session.id)
+            .order_by(Participant.last_name, Participant.first_name, Participant.id)
+        )
+    )
+
+
+def session_batch(session: TrainingSession) -> list[dict]:
+    """What "generate all" issues: the session's sheet, then each participant's sheet and certificate.
+
+    A participant whose processing is restricted gets nothing new: their data may be kept, not processed.
+    """
+    items = [{"kind": SESSION_SHEET}]
+    for participant in enrolled_participants(session):
+        if participant.processing_restricted:
+            continue
+        items.append({"kind": PARTICIPANT_SHEET, "participant_id": participant.id})
+        items.append({"kind": CERTIFICATE, "participant_id": participant.id})
+    return items
+
+
+def already_issued(task_id: int, item: dict, session_id: int) -> Document | None:
+    """The document this task already issued for ``item`` (a retried job does not issue it twice)."""
+    key = subject_key(session_id, participant_id=item.get("participant_id"), slot_id=item.get("slot_id"))
+    return db.session.scalars(
+        select(Document).where(
+            Document.task_id == task_id, Document.kind == item["kind"], Document.subject_key == key
+        )
+    ).first()
+
+
+def issue_item(session: TrainingSession, item: dict, *, actor: Actor, task_id: int | None, progress=None):
+    """``issue_document`` from a job's plain description of the subject."""
+    participant = slot = None
+    if item.get("participant_id") is not None:
+        participant = db.session.get(Participant, item["participant_id"])
+        if participant is None:
+            raise DocumentError(_l("This participant no longer exists."), 404)
+    if item.get("slot_id") is not None:
+        slot = db.session.get(Slot, item["slot_id"])
+        if slot is None:
+            raise DocumentError(_l("This half-day no longer exists."), 404)
+    return issue_document(
+        item["kind"], session, participant, slot, actor=actor, task_id=task_id, progress=progress
+    )
+
+
+def latest_documents(session_id: int, *, kinds=None) -> list[Document]:
+    """The newest version of each document of a session, by kind then subject."""
+    newest = (
+        select(Document.kind, Document.subject_key, func.max(Document.version).label("version"))
+        .where(Document.session_id == session_id)
+        .group_by(Document.kind, Document.subject_key)
+        .subquery()
+    )
+    query = select(Document).join(
+        newest,
+        (Document.kind == newest.c.kind)
+        & (Document.subject_key == newest.c.subject_key)
+        & (Document.version == newest.c.version),
+    )
+    if kinds is not None:
+        query = query.where(Document.kind.in_(kinds))
+    return list(db.session.scalars(query.order_by(Document.kind, Document.subject_key)))
+
+
+def issue_archive(session: TrainingSession, *, actor: Actor, task_id: int | None, progress=None) -> Document:
+    """A ZIP of the newest version of every document of the session, with a manifest of codes and hashes.
+
+    Stored and sealed like any document, with its own code; it is a new version each time.
+    """
+    members = [d for d in latest_documents(session.id) if d.kind != SESSION_ARCHIVE]
+    key = subject_key(session.id)
+    version = next_version(SESSION_ARCHIVE, key)
+    code = _free_code()
+    out = io.BytesIO()
+    manifest = [
+        f"{session.training.title} — {session.start_date.isoformat()} / {session.end_date.isoformat()}",
+        f"archive {code} v{version}, {utcnow().isoformat(timespec='seconds')}",
+        f"verify: {verify_url(code)}",
+        "",
+        "file\tkind\tversion\tcode\tsha256",
+    ]
+    used: set[str] = set()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index, document in enumerate(members, 1):
+            found = storage().get(document.blob_key)
+            if found is None:
+                raise DocumentError(_l("A stored document is missing: %(name)s", name=document.filename), 500)
+            name = document.filename
+            if name in used:
+                name = f"{document.id}-{name}"
+            used.add(name)
+            archive.writestr(name, found[1])
+            manifest.append(
+                f"{name}\t{document.kind}\t{document.version}\t{document.verification_code}\t{document.sha256}"
+            )
+            if progress:
+                progress(index, len(members))
+        archive.writestr("MANIFEST.txt", "\n".join(manifest) + "\n")
+    reference = re.sub(r"[^A-Za-z0-9]+", "-", session.training.title).strip("-")[:60] or "session"
+    filename = f"{reference}-{session.start_date.isoformat()}-documents-v{version}.zip"
+    return _seal(
+        SESSION_ARCHIVE,
+        session,
+        participant=None,
+        slot=None,
+        version=version,
+        code=code,
+        data=out.getvalue(),
+        content_type=ZIP,
+        filename=filename,
+        notes=[],
+        actor=actor,
+        task_id=task_id,
+    )
+
+
+def document_notes(document: Document) -> list[str]:
+    try:
+        return list(json.loads(document.notes)) if document.notes else []
+    except ValueError:
+        return []
+
+
+# --- the public check ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What the public page shows of a document: nothing personal beyond what its holder already has."""
+
+    code: str
+    organization: str
+    kind: str
+    training: str
+    start_date: date
+    end_date: date
+    issued_at: datetime
+    version: int
+    sha256: str
+    size: int
+    content_type: str
+    newer_version: bool
+
+
+def find_issued(code: str) -> Issued | None:
+    """The document behind ``code``, looked up across organizations (platform index, then its tenant)."""
+    from tenants import find_tenant, tenant_scope
+
+    entry = db.session.get(DocumentCode, code)
+    if entry is None:
+        return None
+    tenant_id, document_id = entry.tenant_id, entry.document_id
+    ref = find_tenant(tenant_id=tenant_id)
+    if ref is None or not ref.active:
+        return None
+    with tenant_scope(ref):
+        from blueprints.accounts.models import Organization
+
+        document = db.session.get(Document, document_id)
+        if document is None:
+            return None
+        session = db.session.get(TrainingSession, document.session_id)
+        organization = db.session.scalars(select(Organization)).first()
+        newer = next_version(document.kind, document.subject_key) - 1 > document.version
+        return Issued(
+            code=code,
+            organization=organization.name if organization else ref.name,
+            kind=document.kind,
+            training=session.training.title,
+            start_date=session.start_date,
+            end_date=session.end_date,
+            issued_at=document.created_at,
+            version=document.version,
+            sha256=document.sha256,
+            size=document.size,
+            content_type=document.content_type,
+            newer_version=newer,
+        )
+
+
+def hash_upload(stream, limit: int = MAX_UPLOAD_BYTES) -> tuple[str, int, bytes]:
+    """SHA-256 and size of an uploaded stream, read in chunks; the first bytes for a type check.
+
+    Raises DocumentError (413) past ``limit``: a 100 MB file is never held in memory.
+    """
+    digest, size, head = hashlib.sha256(), 0, b""
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        if not head:
+            head = chunk[:16]
+        size += len(chunk)
+        if size > limit:
+            raise DocumentError(too_large_message(limit), 413)
+        digest.update(chunk)
+    return digest.hexdigest(), size, head
+
+
+def too_large_message(limit: int = MAX_UPLOAD_BYTES):
+    return _l("The file is too large: %(size)d MB at most.", size=limit // (1024 * 1024))
+
+
+# --- paper sheets --------------------------------------------------------------------------------------------
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+PDF_MAGIC = b"%PDF-"
+
+
+def scan_type(data: bytes) -> str:
+    """The content type of a scan, after opening it: a PDF (pypdf) or a PNG/JPEG image (Pillow).
+
+    Raises DocumentError with what to send instead.
+    """
+    wrong = _l(
+        "This file is not a PDF, PNG or JPEG scan. Scan the signed sheet as PDF or image and send that."
+    )
+    if data.startswith(PDF_MAGIC):
+        from pypdf import PdfReader
+        from pypdf.errors import PyPdfError
+
+        try:
+            pages = len(PdfReader(io.BytesIO(data)).pages)
+        except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
+            raise DocumentError(_l("This PDF cannot be read. Scan the sheet again.")) from error
+        if pages < 1:
+            raise DocumentError(_l("This PDF has no page."))
+        return PDF
+    if data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC):
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                kind = image.format
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            raise DocumentError(_l("This image cannot be read. Scan the sheet again.")) from error
+        return {"PNG": "image/png", "JPEG": "image/jpeg"}.get(kind) or _raise(wrong)
+    raise DocumentError(wrong)
+
+
+def _raise(message):
+    raise DocumentError(message)
+
+
+def upload_paper_sheet(
+    slot: Slot,
+    data: bytes,
+    filename: str,
+    *,
+    confirmed: bool,
+    user,
+    actor: Actor,
+    note: str | None = None,
+) -> PaperSheet:
+    """Attach the signed, scanned paper sheet to ``slot``; the slot is then evidence, like a signed one."""
+    if not confirmed:
+        raise DocumentError(_l("Tick the box to confirm that this is the sheet signed in the room."))
+    if not data:
+        raise DocumentError(_l("Choose the file of the scanned sheet."))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DocumentError(too_large_message(), 413)
+    content_type = scan_type(data)
+    extension = {PDF: "pdf", "image/png": "png", "image/jpeg": "jpg"}[content_type]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", (filename or "scan").rsplit(".", 1)[0]).strip("-")[:80] or "scan"
+    blob = storage().put(data, content_type=content_type, filename=f"{stem}.{extension}")
+    name = user.full_name if user is not None else actor.label
+    sheet = PaperSheet(
+        slot_id=slot.id,
+        blob_key=blob.key,
+        filename=f"{stem}.{extension}",
+        content_type=content_type,
+        size=blob.size,
+        sha256=blob.sha256,
+        note=(note or "").strip()[:2000] or None,
+        confirmed_by_user_id=user.id if user is not None else actor.user_id,
+        confirmed_by_name=name[:200],
+    )
+    db.session.add(sheet)
+    db.session.flush()
+    record(
+        actor,
+        "paper_sheet.uploaded",
+        sheet,
+        slot_id=slot.id,
+        session_id=slot.session_id,
+        sha256=blob.sha256,
+        size=blob.size,
+        content_type=content_type,
+    )
+    return sheet
+
+
+def paper_sheets(slot_id: int) -> list[PaperSheet]:
+    return list(
+        db.session.scalars(select(PaperSheet).where(PaperSheet.slot_id == slot_id).order_by(PaperSheet.id))
+    )
+
+
+def paper_slot_ids(slot_ids: list[int]) -> set[int]:
+    """Which of these slots were signed on paper (a scan is attached): they are evidence."""
+    if not slot_ids:
+        return set()
+    return set(
+        db.session.scalars(select(PaperSheet.slot_id).where(PaperSheet.slot_id.in_(slot_ids)).distinct())
+    )
+
+
+# --- exports -------------------------------------------------------------------------------------------------
+
+
+def export_headers() -> list[str]:
+    return [
+        _("Training"),
+        _("Session start"),
+        _("Session end"),
+        _("Date"),
+        _("Start"),
+        _("End"),
+        _("Last name"),
+        _("First name"),
+        _("Email"),
+        _("Company"),
+        _("Funder"),
+        _("Funder reference"),
+        _("Status"),
+        _("Late (minutes)"),
+        _("Early departure (minutes)"),
+        _("Attended hours"),
+        _("Signed at"),
+        _("Method"),
+    ]
+
+
+def _status_label(status: str | None) -> str:
+    labels = {
+        "present": pgettext("attendance status", "present"),
+        "late": pgettext("attendance status", "late"),
+        "absent": pgettext("attendance status", "absent"),
+        "excused": pgettext("attendance status", "excused"),
+    }
+    return labels.get(status, status) if status else _("not recorded")
+
+
+def _method_label(method: str | None) -> str:
+    labels = {
+        "own_link": _("own link"),
+        "room_code": _("in-room code"),
+        "facilitator_device": _("facilitator's device"),
+        "paper": _("paper"),
+    }
+    return labels.get(method, method or "")
+
+
+def attendance_rows(session: TrainingSession) -> Iterator[list]:
+    """One row per enrolled participant × slot, in slot then name order; values typed for a spreadsheet."""
+    from blueprints.signing.models import Attendance
+    from blueprints.trainings.planning import local
+
+    enrollments = list(
+        db.session.scalars(
+            select(Enrollment)
+            .where(Enrollment.session_id == session.id)
+            .options(selectinload(Enrollment.participant))
+        )
+    )
+    enrollments.sort(key=lambda e: (e.participant.last_name.lower(), e.participant.first_name.lower(), e.id))
+    slots = list(session.slots)
+    marks = {
+        (a.slot_id, a.participant_id): a
+        for a in db.session.scalars(
+            select(Attendance).where(Attendance.slot_id.in_([s.id for s in slots] or [0]))
+        )
+    }
+    paper = paper_slot_ids([s.id for s in slots])
+    tz = session.timezone
+    for slot in slots:
+        start, end = local(slot.starts_at, tz), local(slot.ends_at, tz)
+        for enrollment in enrollments:
+            person = enrollment.participant
+            mark = marks.get((slot.id, person.id))
+            method = mark.method if mark is not None else ("paper" if slot.id in paper else None)
+            yield [
+                session.training.title,
+                session.start_date,
+                session.end_date,
+                slot.day,
+                start.strftime("%H:%M"),
+                end.strftime("%H:%M"),
+                person.last_name,
+                person.first_name,
+                person.email or "",
+                person.company or "",
+                enrollment.funder,
+                enrollment.funder_reference or "",
+                _status_label(mark.status if mark is not None else None),
+                mark.late_minutes if mark is not None else 0,
+                mark.early_minutes if mark is not None else 0,
+                Decimal(mark.attended_minutes if mark is not None else 0) / 60,
+                local(mark.signed_at, tz).replace(tzinfo=None)
+                if mark is not None and mark.signed_at
+                else None,
+                _method_label(method),
+            ]
+
+
+def export_filename(session: TrainingSession, extension: str) -> str:
+    reference = re.sub(r"[^A-Za-z0-9]+", "-", session.training.title).strip("-")[:60] or "session"
+    return f"attendance-{reference}-{session.start_date.isoformat()}.{extension}"
+
+
+def attendance_csv(rows, safe_cell) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(export_headers())
+    for row in rows:
+        writer.writerow([safe_cell(_csv_value(v)) for v in row])
+    # A BOM, so that a spreadsheet opened by double-click reads the accents right.
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_value(value):
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def attendance_xlsx(rows, safe_cell) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Attendance"))
+    sheet.append(export_headers())
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, str):
+                cells.append(safe_cell(value))
+            elif isinstance(value, Decimal):
+                cells.append(float(round(value, 2)))
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- certificates by email -----------------------------------------------------------------------------------
+
+
+def latest_certificate(session_id: int, participant_id: int) -> Document | None:
+    return db.session.scalars(
+        select(Document)
+        .where(
+            Document.kind == CERTIFICATE,
+            Document.subject_key == subject_key(session_id, participant_id=participant_id),
+        )
+        .order_by(Document.version.desc())
+    ).first()
+
+
+def email_certificate(document: Document, participant: Participant, session: TrainingSession, *, dedupe_key):
+    """Queue the certificate to its trainee, attached; None when not sent (restricted, no address, sent)."""
+    from blueprints.messages.services import N_, queue_email
+
+    if participant.processing_restricted or not participant.email:
+        return None
+    return queue_email(
+        "certificate",
+        to=participant.email,
+        name=participant.full_name,
+        language=participant.language or current_tenant().language,
+        subject=N_("Your certificate of completion: %(training)s"),
+        context={
+            "training": session.training.title,
+            "start_date": session.start_date,
+            "end_date": session.end_date,
+            "code": document.verification_code,
+            "verify_url": verify_url(document.verification_code),
+        },
+        session_id=session.id,
+        participant_id=participant.id,
+        dedupe_key=dedupe_key,
+        attachment_document_id=document.id,
+    )
+
+
+def certificate_sent(session_id: int, participant_id: int) -> bool:
+    """Whether the automatic sending already happened (any version)."""
+    from blueprints.messages.models import Message
+
+    prefix = f"certificate:{session_id}:{participant_id}:"
+    return (
+        db.session.scalar(
+            select(Message.id).where(
+                Message.dedupe_key.like(prefix + "%"), ~Message.dedupe_key.like("%:manual:%")
+            )
+        )
+        is not None
+    )
+
+
+def attended_minutes(session_id: int) -> dict[int, int]:
+    """Minutes attended per participant of a session."""
+    from blueprints.signing.models import Attendance
+
+    rows = db.session.execute(
+        select(Attendance.participant_id, func.sum(Attendance.attended_minutes))
+        .join(Slot, Slot.id == Attendance.slot_id)
+        .where(Slot.session_id == session_id)
+        .group_by(Attendance.participant_id)
+    )
+    return {participant_id: int(total or 0) for participant_id, total in rows}

@@ -1,0 +1,493 @@
+"""Documents pages: a session's and a participant's documents, downloads, the jobs that make them, paper sheets,
+attendance exports; the trainee's own downloads; and the public verification page (outside ``/<org>/``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections import OrderedDict
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from blueprints.accounts import throttle
+from blueprints.documents import services
+from blueprints.documents.models import (
+    BLANK_SLOT_SHEET,
+    CERTIFICATE,
+    PARTICIPANT_SHEET,
+    SESSION_ARCHIVE,
+    SESSION_SHEET,
+    SLOT_SHEET,
+    Document,
+    PaperSheet,
+)
+from blueprints.documents.services import DocumentError
+from blueprints.participants.models import Participant
+from blueprints.privacy.services import never_measured
+from blueprints.tasks.models import FAILED, QUEUED, Task
+from blueprints.tasks.services import start_task
+from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
+from blueprints.trainings.models import Slot, TrainingSession
+from blueprints.web import csrf
+from blueprints.web.actor import request_actor
+from blueprints.web.htmx import is_fragment_request
+from blueprints.web.urls import external_url
+from jobs import DOCUMENTS, enqueue
+from tenants import current_tenant
+from tenants.db import db
+
+bp = Blueprint("documents", __name__, url_prefix="/<org>")
+verify_bp = Blueprint("verify", __name__)
+
+# The jobs a failed task may be retried with (their arguments are kept on the task).
+JOBS = ("generate_documents", "build_archive", "export_attendance", "email_certificates")
+# The public check: a few uploads a minute from one address is plenty for a person.
+VERIFY_IP = throttle.Limit("verify-ip", 30, 10 * 60)
+KIND_ORDER = (SESSION_SHEET, CERTIFICATE, PARTICIPANT_SHEET, SLOT_SHEET, BLANK_SLOT_SHEET, SESSION_ARCHIVE)
+
+
+@bp.app_template_global()
+def document_kind_label(kind: str) -> str:
+    return services.kind_label(kind)
+
+
+@bp.app_template_global()
+def document_notes(document: Document) -> list[str]:
+    return services.document_notes(document)
+
+
+@bp.app_template_global()
+def task_documents(task: Task) -> list[Document]:
+    ids = (task.result or {}).get("documents") or []
+    return (
+        list(db.session.scalars(select(Document).where(Document.id.in_(ids)).order_by(Document.id)))
+        if ids
+        else []
+    )
+
+
+@bp.app_template_global()
+def trainee_documents(session_id: int, participant_id: int) -> list[Document]:
+    """The newest certificate and sheet of a participant in a session: what their signing page lists."""
+    key = services.subject_key(session_id, participant_id=participant_id)
+    found = {}
+    for document in db.session.scalars(
+        select(Document)
+        .where(Document.subject_key == key, Document.kind.in_(services.TRAINEE_KINDS))
+        .order_by(Document.version)
+    ):
+        found[document.kind] = document
+    return [found[k] for k in services.TRAINEE_KINDS if k in found]
+
+
+# --- tasks ---------------------------------------------------------------------------------------------------
+
+
+def _actor() -> dict:
+    return dataclasses.asdict(request_actor())
+
+
+def _start(job: str, label: str, session: TrainingSession, *args) -> Task:
+    """A task row, and the job that fills it once this request commits."""
+    task = start_task(f"documents.{job}", label[:200], current_user.id)
+    task.result = {
+        "retry_url": url_for("documents.retry", task_id=task.id),
+        "page_url": url_for("documents.session_documents", session_id=session.id),
+        "job": {"name": job, "args": [session.id, *args]},
+    }
+    enqueue(f"jobs.documents.{job}", current_tenant().id, task.id, session.id, *args, queue=DOCUMENTS)
+    return task
+
+
+def _started(task: Task, session: TrainingSession, slot_id: int | None = None):
+    db.session.commit()
+    if is_fragment_request():
+        return render_template("tasks/_task.html", task=task)
+    if slot_id is not None:  # asked from the slot's paper page: back there, where the bar shows
+        return redirect(url_for("documents.paper", slot_id=slot_id, task=task.id), 303)
+    return redirect(url_for("documents.session_documents", session_id=session.id, task=task.id), 303)
+
+
+def _task_of_page() -> Task | None:
+    task_id = request.args.get("task", type=int)
+    task = db.session.get(Task, task_id) if task_id else None
+    if task is not None and task.created_by_user_id != current_user.id and not current_user.is_admin:
+        return None
+    return task
+
+
+@bp.post("/tasks/<int:task_id>/retry")
+@login_required
+def retry(task_id: int):
+    task = db.session.get(Task, task_id)
+    job = (task.result or {}).get("job") if task is not None else None
+    if task is None or (task.created_by_user_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    if not job or job.get("name") not in JOBS:
+        abort(404)
+    if task.status == FAILED:
+        # The same task runs again: its bar, already on the page, starts over.
+        task.status, task.done, task.error, task.finished_at = QUEUED, 0, None, None
+        task.result = {k: v for k, v in task.result.items() if k in ("retry_url", "job", "page_url")}
+        enqueue(f"jobs.documents.{job['name']}", current_tenant().id, task.id, *job["args"], queue=DOCUMENTS)
+        db.session.commit()
+    if is_fragment_request():
+        return render_template("tasks/_task.html", task=task)
+    return redirect((task.result or {}).get("page_url") or url_for("accounts.home"), 303)
+
+
+# --- a session's documents -----------------------------------------------------------------------------------
+
+
+def _grouped(documents: list[Document]) -> list[tuple[str, list[list[Document]]]]:
+    """By kind (in a fixed order), then by subject, newest version first."""
+    by_kind: dict[str, OrderedDict] = {}
+    for document in documents:
+        by_kind.setdefault(document.kind, OrderedDict()).setdefault(document.subject_key, []).append(document)
+    groups = []
+    for kind in KIND_ORDER:
+        if kind in by_kind:
+            subjects = [sorted(v, key=lambda d: -d.version) for v in by_kind[kind].values()]
+            groups.append((kind, subjects))
+    return groups
+
+
+def _session_context(session: TrainingSession) -> dict:
+    documents = list(
+        db.session.scalars(
+            select(Document)
+            .where(Document.session_id == session.id)
+            .order_by(Document.subject_key, Document.id)
+        )
+    )
+    return dict(
+        session=session,
+        training=session.training,
+        groups=_grouped(documents),
+        participants={p.id: p for p in services.enrolled_participants(session)},
+        slots={s.id: s for s in session.slots},
+        paper=services.paper_slot_ids([s.id for s in session.slots]),
+        task=_task_of_page(),
+        verify_start=external_url("verify.start"),
+    )
+
+
+@bp.get("/sessions/<int:session_id>/documents")
+@login_required
+def session_documents(session_id: int):
+    session = session_or_404(current_user, session_id)
+    return render_template("documents/session.html", **_session_context(session))
+
+
+@bp.post("/sessions/<int:session_id>/documents/generate")
+@login_required
+def generate(session_id: int):
+    session = session_or_404(current_user, session_id)
+    kind = request.form.get("kind", "")
+    if kind == "all":
+        items = services.session_batch(session)
+        label = _("All documents of the session")
+    else:
+        item = {"kind": kind}
+        participant_id = request.form.get("participant_id", type=int)
+        slot_id = request.form.get("slot_id", type=int)
+        if participant_id is not None:
+            item["participant_id"] = participant_id
+        if slot_id is not None:
+            item["slot_id"] = slot_id
+        participant = db.session.get(Participant, participant_id) if participant_id is not None else None
+        slot = db.session.get(Slot, slot_id) if slot_id is not None else None
+        try:
+            services.check_subject(kind, session, participant, slot)
+        except DocumentError as error:
+            abort(error.status if error.status in (400, 404) else 400)
+        if participant is not None and participant.processing_restricted:
+            flash(
+                _("%(name)s's data is restricted: no new document is made.", name=participant.full_name),
+                "error",
+            )
+            return redirect(url_for("documents.session_documents", session_id=session.id), 303)
+        items = [item]
+        label = services.kind_label(kind) + (f" — {participant.full_name}" if participant else "")
+    task = _start("generate_documents", label, session, items, _actor())
+    back = request.form.get("slot_id", type=int) if request.form.get("back") == "paper" else None
+    return _started(task, session, back)
+
+
+@bp.post("/sessions/<int:session_id>/documents/archive")
+@login_required
+def archive(session_id: int):
+    session = session_or_404(current_user, session_id)
+    return _started(_start("build_archive", services.kind_label(SESSION_ARCHIVE), session, _actor()), session)
+
+
+@bp.post("/sessions/<int:session_id>/documents/export")
+@login_required
+def export(session_id: int):
+    session = session_or_404(current_user, session_id)
+    fmt = request.form.get("format", "")
+    if fmt not in ("csv", "xlsx"):
+        abort(400)
+    label = _("Attendance export (%(format)s)", format=fmt.upper())
+    # In the language of who asks: the headers and statuses are words.
+    language = str(get_locale() or current_tenant().language)
+    return _started(_start("export_attendance", label, session, fmt, _actor(), language), session)
+
+
+@bp.post("/sessions/<int:session_id>/documents/email")
+@login_required
+def email(session_id: int):
+    session = session_or_404(current_user, session_id)
+    participant_id = request.form.get("participant_id", type=int)
+    if participant_id is not None:
+        participant = db.session.get(Participant, participant_id)
+        if participant is None or not services.is_enrolled(session, participant_id):
+            abort(404)
+        if participant.processing_restricted or not participant.email:
+            flash(
+                _(
+                    "No email is sent to %(name)s: their data is restricted or they have no address.",
+                    name=participant.full_name,
+                ),
+                "error",
+            )
+            return redirect(url_for("documents.session_documents", session_id=session.id), 303)
+        label = _("Certificate emailed to %(name)s", name=participant.full_name)
+        ids = [participant_id]
+    else:
+        label, ids = _("Certificates emailed to the participants"), None
+    return _started(_start("email_certificates", label, session, ids, _actor()), session)
+
+
+# --- downloads -----------------------------------------------------------------------------------------------
+
+
+def _send(blob_key: str, filename: str, content_type: str):
+    from tenants.storage import storage
+
+    found = storage().get(blob_key)
+    if found is None:
+        abort(404)
+    response = send_file(
+        io.BytesIO(found[1]), mimetype=content_type, as_attachment=True, download_name=filename
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/documents/<int:document_id>/download")
+@login_required
+def download(document_id: int):
+    document = db.session.get(Document, document_id) or abort(404)
+    session_or_404(current_user, document.session_id)
+    return _send(document.blob_key, document.filename, document.content_type)
+
+
+@bp.get("/participants/<int:participant_id>/documents")
+@login_required
+def participant_documents(participant_id: int):
+    participant = participant_or_404(current_user, participant_id)
+    visible = sessions_query(current_user).with_only_columns(TrainingSession.id)
+    documents = list(
+        db.session.scalars(
+            select(Document)
+            .where(Document.participant_id == participant.id, Document.session_id.in_(visible))
+            .order_by(Document.session_id, Document.kind, Document.version.desc())
+        )
+    )
+    sessions = {d.session_id: db.session.get(TrainingSession, d.session_id) for d in documents}
+    return render_template(
+        "documents/participant.html",
+        participant=participant,
+        groups=_grouped(documents),
+        sessions=sessions,
+    )
+
+
+# --- paper fallback ------------------------------------------------------------------------------------------
+
+
+def _slot_or_404(slot_id: int) -> Slot:
+    slot = db.session.get(Slot, slot_id) or abort(404)
+    session_or_404(current_user, slot.session_id)
+    return slot
+
+
+@bp.route("/slots/<int:slot_id>/paper", methods=["GET", "POST"])
+@login_required
+def paper(slot_id: int):
+    slot = _slot_or_404(slot_id)
+    error, status = None, 200
+    if request.method == "POST":
+        if (request.content_length or 0) > services.MAX_UPLOAD_BYTES + 64 * 1024:
+            error, status = services.too_large_message(), 413
+        else:
+            upload = request.files.get("scan")
+            data = upload.read(services.MAX_UPLOAD_BYTES + 1) if upload else b""
+            try:
+                services.upload_paper_sheet(
+                    slot,
+                    data,
+                    upload.filename if upload else "",
+                    confirmed=request.form.get("confirm") == "1",
+                    user=current_user._get_current_object(),
+                    actor=request_actor(),
+                    note=request.form.get("note"),
+                )
+            except DocumentError as refusal:
+                db.session.rollback()
+                error, status = refusal.message, refusal.status
+            else:
+                db.session.commit()
+                flash(_("The signed sheet is attached to the slot, which is now locked."), "success")
+                return redirect(url_for("documents.paper", slot_id=slot.id), 303)
+    blank = [
+        d
+        for d in services.latest_documents(slot.session_id, kinds=[BLANK_SLOT_SHEET])
+        if d.slot_id == slot.id
+    ]
+    return render_template(
+        "documents/paper.html",
+        slot=slot,
+        session=slot.session,
+        sheets=services.paper_sheets(slot.id),
+        blank=blank[0] if blank else None,
+        error=error,
+        tz=slot.session.timezone,
+        task=_task_of_page(),
+    ), status
+
+
+@bp.get("/paper-sheets/<int:paper_sheet_id>")
+@login_required
+def paper_download(paper_sheet_id: int):
+    sheet = db.session.get(PaperSheet, paper_sheet_id) or abort(404)
+    _slot_or_404(sheet.slot_id)
+    return _send(sheet.blob_key, sheet.filename, sheet.content_type)
+
+
+# --- the trainee's own documents -----------------------------------------------------------------------------
+
+
+@bp.get("/sign/<token>/documents/<int:document_id>")
+@never_measured
+def trainee_download(token: str, document_id: int):
+    from blueprints.signing import services as signing
+    from blueprints.signing.models import TRAINEE
+
+    try:
+        link = signing.resolve_link(token, TRAINEE)
+    except signing.LinkProblem:
+        abort(404)
+    document = db.session.get(Document, document_id)
+    # Only their own sheet and certificate, of the session the link is for.
+    if (
+        document is None
+        or document.participant_id != link.participant_id
+        or document.session_id != link.session_id
+        or document.kind not in services.TRAINEE_KINDS
+    ):
+        abort(404)
+    response = _send(document.blob_key, document.filename, document.content_type)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- the public verification page ----------------------------------------------------------------------------
+
+
+def _public(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _page(template: str, status: int = 200, **context):
+    return _public(current_app.make_response((render_template(template, **context), status)))
+
+
+@verify_bp.get("/verify")
+@never_measured
+def start():
+    typed = request.args.get("code")
+    if typed is None:
+        return _page("documents/verify_start.html")
+    code = services.normalise_code(typed)
+    if code is None:
+        return _page(
+            "documents/verify_start.html",
+            422,
+            typed=typed[:40],
+            error=_("A verification code has 8 letters and digits, like 7KQ2-M9XD. Check what you typed."),
+        )
+    return redirect(url_for("verify.document", code=code), 303)
+
+
+def _issued_or_404(code: str):
+    normal = services.normalise_code(code)
+    issued = services.find_issued(normal) if normal else None
+    if issued is None:
+        return None, _page("documents/verify_unknown.html", 404, code=code[:40])
+    return issued, None
+
+
+@verify_bp.get("/verify/<code>")
+@never_measured
+def document(code: str):
+    normal = services.normalise_code(code)
+    if normal and normal != code:
+        return redirect(url_for("verify.document", code=normal), 301)
+    issued, missing = _issued_or_404(code)
+    return missing or _page("documents/verify.html", issued=issued)
+
+
+@verify_bp.post("/verify/<code>")
+@never_measured
+@csrf.exempt  # changes nothing and needs no account: there is nothing to forge
+def check(code: str):
+    issued, missing = _issued_or_404(code)
+    if missing:
+        return missing
+    ip = request.remote_addr or "?"
+    wait = throttle.blocked(VERIFY_IP, ip)
+    if wait:
+        return _page(
+            "documents/verify.html",
+            429,
+            issued=issued,
+            error=_(
+                "Too many checks from your address. Try again in %(minutes)d minutes.",
+                minutes=max(1, wait // 60),
+            ),
+        )
+    throttle.hit(VERIFY_IP, ip)
+    # Refused before a byte is read: the body is larger than this page accepts.
+    if (request.content_length or 0) > services.MAX_UPLOAD_BYTES + 64 * 1024:
+        return _page("documents/verify.html", 413, issued=issued, error=services.too_large_message())
+    upload = request.files.get("document")
+    if upload is None or not upload.filename:
+        return _page("documents/verify.html", 422, issued=issued, error=_("Choose the file to check."))
+    try:
+        sha256, size, head = services.hash_upload(upload.stream)
+    except DocumentError as refusal:
+        return _page("documents/verify.html", refusal.status, issued=issued, error=refusal.message)
+    expected = services.PDF_MAGIC if issued.content_type == services.PDF else b"PK\x03\x04"
+    if not head.startswith(expected):
+        message = (
+            _("This file is not a PDF. Upload the PDF document you received, as it is.")
+            if issued.content_type == services.PDF
+            else _("This file is not a ZIP archive. Upload the archive you received, as it is.")
+        )
+        return _page("documents/verify.html", 422, issued=issued, error=message)
+    return _page(
+        "documents/verify.html",
+        issued=issued,
+        outcome="match" if sha256 == issued.sha256 else "mismatch",
+        uploaded_sha256=sha256,
+        uploaded_size=size,
+    )
