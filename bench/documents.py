@@ -18,57 +18,16 @@ import argparse
 import datetime
 import hashlib
 import os
-import platform
-import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import DOC, ROOT, load, machine, scratch, sqlalchemy_url, write_section
+
 sys.path.insert(0, ROOT)
 
-PG_URL = os.environ.get("EMARGE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DOC = os.path.join(ROOT, "docs", "performance.md")
 SLUG = "bench"
 TARGET_RATIO = 1.5
-
-
-def _admin():
-    import psycopg
-
-    return psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True)
-
-
-def _load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _machine(connection) -> dict:
-    from sqlalchemy import text
-
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    ram = "unknown"
-    try:
-        with open("/proc/meminfo") as f:
-            kib = int(next(line.split()[1] for line in f if line.startswith("MemTotal")))
-        ram = f"{kib / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram": ram,
-        "postgresql": connection.execute(text("SHOW server_version")).scalar(),
-        "python": platform.python_version(),
-        "load_start": _load(),
-    }
 
 
 def _make_tenant(app):
@@ -128,8 +87,6 @@ def _issuer():
 
 
 def run(args) -> dict:
-    from sqlalchemy.engine import make_url
-
     from app import create_app
     from blueprints.documents.render import document_html, html_to_pdf, page_count
     from blueprints.trainings.models import TrainingSession
@@ -138,12 +95,8 @@ def run(args) -> dict:
     from tenants.migrate import build_platform
     from tests.documents.conftest import build_sheet_world, stamp
 
-    name = f"emarge_bench_docs_{os.getpid()}"
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    instance = tempfile.mkdtemp(prefix="emarge-bench-docs-")
-    with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with scratch(f"emarge_bench_docs_{os.getpid()}") as (url, instance):
+        url = sqlalchemy_url(url)
         app = create_app(
             {
                 "SKIP_ENV": True,
@@ -158,7 +111,7 @@ def run(args) -> dict:
         results: dict = {"participants": args.participants, "slots": args.slots, "runs": args.runs}
         with app.app_context(), db.engine.begin() as connection:
             build_platform(connection)
-            results["machine"] = _machine(connection)
+        results["machine"] = {**machine(), "load_start": load()}
         world = build_sheet_world(
             app,
             _make_tenant(app),
@@ -200,14 +153,10 @@ def run(args) -> dict:
             )
         results["full"] = full
         results["bare"] = render_only
-        results["machine"]["load_end"] = _load()
+        results["machine"]["load_end"] = load()
         with app.app_context():
             db.engine.dispose()
         return results
-    finally:
-        with _admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(instance, ignore_errors=True)
 
 
 def section(results: dict) -> str:
@@ -218,8 +167,8 @@ def section(results: dict) -> str:
     return f"""## Documents
 
 Measured by `bench/documents.py` on {datetime.date.today().isoformat()}, PostgreSQL {m["postgresql"]}, on
-{m["nproc"]} CPU ({m["cpu"]}), {m["ram"]} RAM, Python {m["python"]}. Load average (1, 5, 15 min) at the start
-of the run {m["load_start"]}, at the end {m["load_end"]}: anything above {m["nproc"]} means other work shared the
+{m["cpus"]} CPU ({m["cpu"]}), {m["ram"]} RAM, Python {m["python"]}. Load average (1, 5, 15 min) at the start
+of the run {m["load_start"]}, at the end {m["load_end"]}: anything above {m["cpus"]} means other work shared the
 machine, and the times grow with it.
 
 A {results["participants"]}-participant × {results["slots"]}-slot attendance sheet (A4 landscape, {results["pages"]} pages,
@@ -239,20 +188,6 @@ Run it again with `.venv/bin/python bench/documents.py` (`--help` for the sizes)
 """
 
 
-def write_doc(text: str) -> None:
-    current = "# Performance\n"
-    if os.path.exists(DOC):
-        with open(DOC) as f:
-            current = f.read()
-    pattern = re.compile(r"^## Documents\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    with open(DOC, "w") as f:
-        f.write(updated.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", type=int, default=30)
@@ -265,7 +200,7 @@ def main() -> None:
     print()
     print(text)
     if not args.no_docs:
-        write_doc(text)
+        write_section(text)
         print(f"updated {os.path.relpath(DOC, ROOT)}")
 
 

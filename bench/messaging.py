@@ -19,25 +19,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
-import shutil
-import signal
 import smtplib
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 from datetime import UTC, datetime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import ROOT, free_port, machine, production_app, production_env, scratch, stop, write_section
+
 sys.path.insert(0, ROOT)
 
-PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
-SECRET = "bench-secret-key-not-for-production"
 SLUG = "bench"
 
 # The sink: counts messages; "VRFY count" answers how many so far.
@@ -65,29 +57,6 @@ except KeyboardInterrupt:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def create_database(name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urllib.parse.urlsplit(PG_ADMIN)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def sink_count(port: int) -> int:
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
         code, answer = smtp.verify("count")
@@ -104,29 +73,22 @@ def wait_for(port: int, expected: int, timeout: float = 600) -> float:
 
 
 def seed(env: dict):
-    os.environ.update(env)
-    from app import create_app
     from blueprints.accounts.models import Organization
-    from tenants.db import db
-    from tenants.migrate import upgrade_platform
     from tenants.provisioning import NewTenant, provision
 
-    app = create_app()
-    with app.app_context():
-        with db.engine.begin() as connection:
-            upgrade_platform(connection)
-
-        def populate(session, ref):
-            session.add(
-                Organization(
-                    name="Formations Bench",
-                    address="1 rue X",
-                    postal_code="75001",
-                    city="Paris",
-                    contact_email="contact@bench.fr",
-                )
+    def populate(session, ref):
+        session.add(
+            Organization(
+                name="Formations Bench",
+                address="1 rue X",
+                postal_code="75001",
+                city="Paris",
+                contact_email="contact@bench.fr",
             )
+        )
 
+    app = production_app(env)
+    with app.app_context():
         provision(NewTenant(slug=SLUG, name="Formations Bench", language="fr"), populate)
     return app
 
@@ -211,32 +173,6 @@ def commit_latency(url: str, rounds: int = 300) -> float:
         return (time.perf_counter() - started) / rounds * 1000
 
 
-def machine() -> dict:
-    def read(path):
-        try:
-            with open(path) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    cpu = re.search(r"model name\s*:\s*(.+)", read("/proc/cpuinfo"))
-    mem = re.search(r"MemTotal:\s*(\d+) kB", read("/proc/meminfo"))
-    import psycopg
-    import redis
-
-    with psycopg.connect(PG_ADMIN) as c:
-        pg = c.execute("SHOW server_version").fetchone()[0]
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu.group(1).strip() if cpu else platform.processor(),
-        "ram": f"{int(mem.group(1)) / 1024 / 1024:.1f} GiB" if mem else "?",
-        "postgresql": pg,
-        "redis": redis.Redis.from_url(REDIS_URL).info("server")["redis_version"],
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-    }
-
-
 def report(results: dict, info: dict, args) -> str:
     from blueprints.messages.services import BATCH
 
@@ -293,19 +229,6 @@ def report(results: dict, info: dict, args) -> str:
     return "\n".join(lines)
 
 
-def update_doc(section: str) -> None:
-    path = os.path.join(ROOT, "docs", "performance.md")
-    with open(path) as f:
-        text = f.read()
-    pattern = re.compile(r"^## Messaging\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda m: section.rstrip() + "\n\n", text)
-    else:
-        text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def start_workers(count: int, env: dict) -> list[subprocess.Popen]:
     """``count`` production workers (``jobs.worker.Worker``: a forked work horse per job), listening."""
     rq = os.path.join(os.path.dirname(sys.executable), "rq")
@@ -326,16 +249,6 @@ def start_workers(count: int, env: dict) -> list[subprocess.Popen]:
     return workers
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -350,69 +263,55 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="print, do not write docs/performance.md")
     args = parser.parse_args()
 
-    import redis
+    with scratch(f"emarge_bench_msg_{os.getpid()}", REDIS_URL) as (url, instance):
+        port = free_port()
+        env = {**production_env(url, instance, REDIS_URL), "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port)}
+        processes = []
+        info = {"load_before": os.getloadavg()[0]}
+        try:
+            sink = subprocess.Popen(
+                [sys.executable, "-c", SINK, str(port)],
+                stdout=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            processes.append(sink)
+            assert sink.stdout.readline().strip() == "ready"
+            print("seeding…", flush=True)
+            app = seed(env)
+            people = recipients(args.messages)
+            messages, _ = render(app, people, commit=False)
+            raw(port, messages[: max(1, len(messages) // 10)])  # warm-up, not counted
+            results = {"raw": [raw(port, messages)]}
+            print(f"raw smtplib: {results['raw'][0]:,.0f} messages/s", flush=True)
 
-    database = f"emarge_bench_msg_{os.getpid()}"
-    instance = tempfile.mkdtemp(prefix="emarge-bench-")
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    url = create_database(database)
-    port = free_port()
-    env = {
-        "EMARGE_ENV": "production",
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": url,
-        "REDIS_URL": REDIS_URL,
-        "EMARGE_INSTANCE": instance,
-        "PUBLIC_BASE_URL": "http://127.0.0.1",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(port),
-    }
-    processes = []
-    info = {"load_before": os.getloadavg()[0]}
-    try:
-        sink = subprocess.Popen(
-            [sys.executable, "-c", SINK, str(port)], stdout=subprocess.PIPE, text=True, start_new_session=True
-        )
-        processes.append(sink)
-        assert sink.stdout.readline().strip() == "ready"
-        print("seeding…", flush=True)
-        app = seed(env)
-        people = recipients(args.messages)
-        messages, _ = render(app, people, commit=False)
-        raw(port, messages[: max(1, len(messages) // 10)])  # warm-up, not counted
-        results = {"raw": [raw(port, messages)]}
-        print(f"raw smtplib: {results['raw'][0]:,.0f} messages/s", flush=True)
-
-        results["rq"] = {}
-        for count in args.workers:
-            workers = start_workers(count, env)
-            processes += workers
-            warm_up = people[: max(1, len(people) // 10)]  # each worker's first jobs, not counted
-            before = sink_count(port)
-            render(app, warm_up)
-            wait_for(port, before + len(warm_up))
-            render_started = time.monotonic()
-            before = sink_count(port)
-            ids, committed_at = render(app, people)
-            results["render"] = committed_at - render_started
-            finished = wait_for(port, before + args.messages)
-            results["rq"][count] = args.messages / (finished - committed_at)
-            print(f"through RQ, {count} workers: {results['rq'][count]:,.0f} messages/s", flush=True)
-            for worker in workers:
-                stop(worker)
-            results["raw"].append(raw(port, messages))
-            print(f"raw smtplib again: {results['raw'][-1]:,.0f} messages/s", flush=True)
-        info.update(machine(), commit_ms=commit_latency(url))
-        section = report(results, info, args)
-        print(section)
-        if not args.no_doc:
-            update_doc(section)
-    finally:
-        for process in processes:
-            stop(process)
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        drop_database(database)
-        shutil.rmtree(instance, ignore_errors=True)
+            results["rq"] = {}
+            for count in args.workers:
+                workers = start_workers(count, env)
+                processes += workers
+                warm_up = people[: max(1, len(people) // 10)]  # each worker's first jobs, not counted
+                before = sink_count(port)
+                render(app, warm_up)
+                wait_for(port, before + len(warm_up))
+                render_started = time.monotonic()
+                before = sink_count(port)
+                ids, committed_at = render(app, people)
+                results["render"] = committed_at - render_started
+                finished = wait_for(port, before + args.messages)
+                results["rq"][count] = args.messages / (finished - committed_at)
+                print(f"through RQ, {count} workers: {results['rq'][count]:,.0f} messages/s", flush=True)
+                for worker in workers:
+                    stop(worker)
+                results["raw"].append(raw(port, messages))
+                print(f"raw smtplib again: {results['raw'][-1]:,.0f} messages/s", flush=True)
+            info.update(machine(REDIS_URL), commit_ms=commit_latency(url))
+            section = report(results, info, args)
+            print(section)
+            if not args.no_doc:
+                write_section(section)
+        finally:
+            for process in processes:
+                stop(process)
 
 
 if __name__ == "__main__":

@@ -19,26 +19,32 @@ import http.client
 import io
 import multiprocessing
 import os
-import platform
 import re
-import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import (
+    DOC,
+    ROOT,
+    SECRET,
+    free_port,
+    machine,
+    production_app,
+    production_env,
+    scratch,
+    stop,
+    write_section,
+)
+
 sys.path.insert(0, ROOT)
 
-PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
-SECRET = "bench-secret-key-not-for-production"
 SLUG = "bench"
 SIGN_SLOTS = 3
 PARTICIPANTS = 4000
@@ -53,12 +59,6 @@ app = Flask(__name__)
 def ping():
     return jsonify(ok=True, service="baseline")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def signature_png() -> str:
@@ -76,29 +76,10 @@ def signature_png() -> str:
 # --- set-up --------------------------------------------------------------------------------------------------
 
 
-def create_database(name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urllib.parse.urlsplit(PG_ADMIN)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def seed(env: dict) -> dict:
     """The tenant, a session with slots open now, participants enrolled, their links, the room secrets."""
-    os.environ.update(env)
     from sqlalchemy import select
 
-    from app import create_app
     from blueprints.accounts.models import ADMIN, FACILITATOR, Organization, User
     from blueprints.audit.services import Actor
     from blueprints.participants.models import Participant
@@ -107,29 +88,25 @@ def seed(env: dict) -> dict:
     from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
-    from tenants.migrate import upgrade_platform
     from tenants.provisioning import NewTenant, provision
 
-    app = create_app()
+    def populate(session, ref):
+        session.add(
+            Organization(
+                name="Bench",
+                address="1 rue X",
+                postal_code="75001",
+                city="Paris",
+                contact_email="bench@example.org",
+            )
+        )
+        session.add(User(email="admin@bench.example", first_name="A", last_name="Dmin", role=ADMIN))
+        session.add(
+            User(email="fred@bench.example", first_name="Fred", last_name="Trainer", role=FACILITATOR)
+        )
+
+    app = production_app(env)
     with app.app_context():
-        with db.engine.begin() as connection:
-            upgrade_platform(connection)
-
-        def populate(session, ref):
-            session.add(
-                Organization(
-                    name="Bench",
-                    address="1 rue X",
-                    postal_code="75001",
-                    city="Paris",
-                    contact_email="bench@example.org",
-                )
-            )
-            session.add(User(email="admin@bench.example", first_name="A", last_name="Dmin", role=ADMIN))
-            session.add(
-                User(email="fred@bench.example", first_name="Fred", last_name="Trainer", role=FACILITATOR)
-            )
-
         provision(NewTenant(slug=SLUG, name="Bench"), populate)
     now = datetime.now(UTC).replace(microsecond=0)
     with tenant_scope(SLUG, app):
@@ -207,14 +184,6 @@ def start_gunicorn(app_spec: str, port: int, args, env: dict, cwd: str) -> subpr
             time.sleep(0.2)
     stop(process)
     raise RuntimeError(f"gunicorn did not start: {app_spec}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 # --- load ----------------------------------------------------------------------------------------------------
@@ -319,32 +288,6 @@ def load(kind: str, port: int, args, payload: dict) -> dict:
 # --- report --------------------------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    def read(path):
-        try:
-            with open(path) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    cpu = re.search(r"model name\s*:\s*(.+)", read("/proc/cpuinfo"))
-    mem = re.search(r"MemTotal:\s*(\d+) kB", read("/proc/meminfo"))
-    import psycopg
-    import redis
-
-    with psycopg.connect(PG_ADMIN) as c:
-        pg = c.execute("SHOW server_version").fetchone()[0]
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu.group(1).strip() if cpu else platform.processor(),
-        "ram": f"{int(mem.group(1)) / 1024 / 1024:.1f} GiB" if mem else "?",
-        "postgresql": pg,
-        "redis": redis.Redis.from_url(REDIS_URL).info("server")["redis_version"],
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-    }
-
-
 def write_report(results: dict, info: dict, args) -> str:
     base = results["baseline"]["throughput"]
     poll, sign = results["poll"], results["sign"]
@@ -389,32 +332,14 @@ def write_report(results: dict, info: dict, args) -> str:
     return "\n".join(lines)
 
 
-def update_doc(section: str, extra: str) -> None:
-    path = os.path.join(ROOT, "docs", "performance.md")
-    text = "# Performance\n"
-    if os.path.exists(path):
-        with open(path) as f:
-            text = f.read()
-    section = section + extra
-    pattern = re.compile(r"^## Signing\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda m: section.rstrip() + "\n\n", text)
-    else:
-        text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-
-
 NOTES_START = "<!-- signing-notes -->"
 
 
 def kept_notes() -> str:
     """Hand-written analysis below the figures (between markers) survives a new run."""
-    path = os.path.join(ROOT, "docs", "performance.md")
-    if not os.path.exists(path):
+    if not os.path.exists(DOC):
         return ""
-    with open(path) as f:
+    with open(DOC) as f:
         text = f.read()
     found = re.search(
         re.escape(NOTES_START) + r".*?" + re.escape(NOTES_START.replace("<!--", "<!-- end")), text, re.S
@@ -435,56 +360,41 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="print, do not write docs/performance.md")
     args = parser.parse_args()
 
-    import redis
+    with scratch(f"emarge_bench_{os.getpid()}", REDIS_URL) as (url, instance):
+        env = production_env(url, instance, REDIS_URL)
+        processes = []
+        load_before = os.getloadavg()[0]
+        try:
+            print("seeding…", flush=True)
+            seeded = seed(env)
+            with open(os.path.join(instance, "baseline_app.py"), "w") as f:
+                f.write(BASELINE_APP)
+            emarge_port, baseline_port = free_port(), free_port()
+            processes.append(start_gunicorn("app:create_app()", emarge_port, args, env, ROOT))
+            processes.append(start_gunicorn("baseline_app:app", baseline_port, args, {}, instance))
 
-    database = f"emarge_bench_{os.getpid()}"
-    instance = tempfile.mkdtemp(prefix="emarge-bench-")
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    url = create_database(database)
-    env = {
-        "EMARGE_ENV": "production",
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": url,
-        "REDIS_URL": REDIS_URL,
-        "EMARGE_INSTANCE": instance,
-        "PUBLIC_BASE_URL": "http://127.0.0.1",
-    }
-    processes = []
-    load_before = os.getloadavg()[0]
-    try:
-        print("seeding…", flush=True)
-        seeded = seed(env)
-        with open(os.path.join(instance, "baseline_app.py"), "w") as f:
-            f.write(BASELINE_APP)
-        emarge_port, baseline_port = free_port(), free_port()
-        processes.append(start_gunicorn("app:create_app()", emarge_port, args, env, ROOT))
-        processes.append(start_gunicorn("baseline_app:app", baseline_port, args, {}, instance))
-
-        image = signature_png()
-        pairs = [(token, slot) for slot in seeded["sign_slots"] for token in seeded["tokens"]]
-        # Each client gets its own share of fresh (participant, slot) pairs: every POST is a new signature.
-        shares = [pairs[i :: args.clients] for i in range(args.clients)]
-        results = {}
-        print("baseline…", flush=True)
-        results["baseline"] = load("get", baseline_port, args, {"path": "/ping"})
-        print("change check…", flush=True)
-        results["poll"] = load("get", emarge_port, args, {"path": seeded["poll_path"]})
-        print("sign POST…", flush=True)
-        results["sign"] = load(
-            "sign", emarge_port, args, {"pairs": shares, "secrets": seeded["secrets"], "image": image}
-        )
-        info = machine()
-        info["load_before"] = load_before
-        report = write_report(results, info, args)
-        print(report)
-        if not args.no_doc:
-            update_doc(report, kept_notes())
-    finally:
-        for process in processes:
-            stop(process)
-        drop_database(database)
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        shutil.rmtree(instance, ignore_errors=True)
+            image = signature_png()
+            pairs = [(token, slot) for slot in seeded["sign_slots"] for token in seeded["tokens"]]
+            # Each client gets its own share of fresh (participant, slot) pairs: every POST is a new signature.
+            shares = [pairs[i :: args.clients] for i in range(args.clients)]
+            results = {}
+            print("baseline…", flush=True)
+            results["baseline"] = load("get", baseline_port, args, {"path": "/ping"})
+            print("change check…", flush=True)
+            results["poll"] = load("get", emarge_port, args, {"path": seeded["poll_path"]})
+            print("sign POST…", flush=True)
+            results["sign"] = load(
+                "sign", emarge_port, args, {"pairs": shares, "secrets": seeded["secrets"], "image": image}
+            )
+            info = machine(REDIS_URL)
+            info["load_before"] = load_before
+            report = write_report(results, info, args)
+            print(report)
+            if not args.no_doc:
+                write_section(report + kept_notes())
+        finally:
+            for process in processes:
+                stop(process)
 
 
 if __name__ == "__main__":

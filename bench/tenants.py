@@ -15,58 +15,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import DOC, ROOT, load, machine, scratch, sqlalchemy_url, write_section
+
 sys.path.insert(0, ROOT)
 
-PG_URL = os.environ.get("EMARGE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DOC = os.path.join(ROOT, "docs", "performance.md")
 PROVISION_TARGET_MS = 150
 MIGRATE_TARGET_S = 10
-
-
-def _admin():
-    import psycopg
-
-    return psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True)
-
-
-def _load() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _machine(connection) -> dict:
-    from sqlalchemy import text
-
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    ram = "unknown"
-    try:
-        with open("/proc/meminfo") as f:
-            kib = int(next(line.split()[1] for line in f if line.startswith("MemTotal")))
-        ram = f"{kib / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram": ram,
-        "postgresql": connection.execute(text("SHOW server_version")).scalar(),
-        "python": platform.python_version(),
-        "load_start": _load(),
-    }
 
 
 def _populate(hashed: str):
@@ -152,7 +112,6 @@ def _bulk_create(first: int, last: int, batch: int = 50) -> None:
 
 def run(args) -> dict:
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
     from app import create_app
     from blueprints.accounts.passwords import hash_password
@@ -161,12 +120,8 @@ def run(args) -> dict:
     from tenants.migrate import build_platform, migrate_tenants
     from tenants.provisioning import NewTenant, provision
 
-    name = f"emarge_bench_{os.getpid()}"
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    instance = tempfile.mkdtemp(prefix="emarge-bench-")
-    with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with scratch(f"emarge_bench_{os.getpid()}") as (url, instance):
+        url = sqlalchemy_url(url)
         config = {
             "SKIP_ENV": True,
             "INSTANCE_PATH": instance,
@@ -180,7 +135,7 @@ def run(args) -> dict:
         with app.app_context():
             with db.engine.begin() as connection:
                 build_platform(connection)
-                results["machine"] = _machine(connection)
+            results["machine"] = {**machine(), "load_start": load()}
             populate = _populate(hash_password("bench-password-not-timed"))
 
             # (a) provisioning, one tenant at a time, as sign-up does it.
@@ -243,12 +198,8 @@ def run(args) -> dict:
             f"flask tenants migrate (subprocess): {results['cli_s']:.2f} s: {results['cli_output']}",
             flush=True,
         )
-        results["machine"]["load_end"] = _load()
+        results["machine"]["load_end"] = load()
         return results
-    finally:
-        with _admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(instance, ignore_errors=True)
 
 
 def section(results: dict) -> str:
@@ -261,8 +212,8 @@ def section(results: dict) -> str:
     return f"""## Tenants
 
 Measured by `bench/tenants.py` on {datetime.date.today().isoformat()}, PostgreSQL {m["postgresql"]}, on
-{m["nproc"]} CPU ({m["cpu"]}), {m["ram"]} RAM, Python {m["python"]}. Load average (1, 5, 15 min) at the start
-of the run {m["load_start"]}, at the end {m["load_end"]}: anything above {m["nproc"]} means other work shared the
+{m["cpus"]} CPU ({m["cpu"]}), {m["ram"]} RAM, Python {m["python"]}. Load average (1, 5, 15 min) at the start
+of the run {m["load_start"]}, at the end {m["load_end"]}: anything above {m["cpus"]} means other work shared the
 machine, and the times grow with it.
 
 | What | Result | Target |
@@ -280,21 +231,6 @@ Run it again with `.venv/bin/python bench/tenants.py` (`--help` for the sizes).
 """
 
 
-def write_doc(text: str) -> None:
-    current = "# Performance\n"
-    if os.path.exists(DOC):
-        with open(DOC) as f:
-            current = f.read()
-    pattern = re.compile(r"^## Tenants\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current, count=1)
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    os.makedirs(os.path.dirname(DOC), exist_ok=True)
-    with open(DOC, "w") as f:
-        f.write(updated.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--provision", type=int, default=50, help="tenants provisioned one by one (timed)")
@@ -309,7 +245,7 @@ def main() -> None:
     print()
     print(text)
     if not args.no_docs:
-        write_doc(text)
+        write_section(text)
         print(f"updated {os.path.relpath(DOC, ROOT)}")
 
 
