@@ -1,0 +1,144 @@
+"""The demo organization of ``./dev run``: a showcase made once, through the real services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+# A Wednesday at 15:00 in Paris: last week's session is Monday and Tuesday the 16th and 17th; this week's is
+# today and tomorrow, its morning over and its afternoon under way.
+NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo(app):
+    from blueprints.demo import ensure_demo
+
+    with app.app_context():
+        assert ensure_demo(now=NOW) is True
+    return app
+
+
+def _counts(app) -> dict:
+    from sqlalchemy import func, select
+
+    from blueprints.accounts.models import Organization, User
+    from blueprints.participants.models import Participant
+    from blueprints.signing.models import Attendance, SlotState
+    from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+    from tenants.storage import Blob
+
+    def count(model, *where):
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    with tenant_scope("demo", app):
+        return {
+            "organizations": count(Organization),
+            "users": count(User),
+            "trainings": count(Training),
+            "sessions": count(TrainingSession),
+            "slots": count(Slot),
+            "participants": count(Participant),
+            "enrollments": count(Enrollment),
+            "attendances": count(Attendance),
+            "signed_off": count(SlotState, SlotState.signed_off_at.is_not(None)),
+            "blobs": count(Blob),
+        }
+
+
+def test_the_demo_holds_a_showcase(demo):
+    from sqlalchemy import select
+
+    from blueprints.accounts.models import Organization
+    from blueprints.demo import TRAINING_TITLE
+    from blueprints.participants.models import Participant
+    from blueprints.settings.services import activity_number_valid, siret_valid
+    from blueprints.signing.models import ABSENT, EXCUSED, FACILITATOR_DEVICE, LATE, ROOM_CODE, Attendance
+    from blueprints.trainings.models import Enrollment, TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    counts = _counts(demo)
+    assert counts["trainings"] == 1 and counts["sessions"] == 2 and counts["slots"] == 8
+    assert counts["participants"] == 8 and counts["enrollments"] == 16
+    assert counts["signed_off"] == 4  # every slot of last week's session
+    with tenant_scope("demo", demo):
+        org = db.session.scalars(select(Organization)).one()
+        assert siret_valid(org.siret) and activity_number_valid(org.activity_number)
+        assert (org.representative_name, org.representative_title) == ("Alice Martin", "Directrice")
+        assert org.logo_blob_id and org.representative_signature_blob_id
+        past, current = db.session.scalars(select(TrainingSession).order_by(TrainingSession.start_date))
+        assert past.training.title == TRAINING_TITLE
+        assert [u.email for u in past.facilitators] == ["formateur@emarge-demo.fr"]
+        assert [str(d) for d in (past.start_date, past.end_date)] == ["2026-11-16", "2026-11-17"]
+        assert [str(d) for d in (current.start_date, current.end_date)] == ["2026-11-25", "2026-11-26"]
+
+        rows = db.session.scalars(
+            select(Attendance).where(Attendance.slot_id.in_([s.id for s in past.slots]))
+        ).all()
+        assert len(rows) == 32
+        by_status = [r.status for r in rows]
+        assert by_status.count(ABSENT) == 1 and by_status.count(EXCUSED) == 1 and by_status.count(LATE) == 1
+        assert next(r for r in rows if r.status == EXCUSED).reason
+        signed = [r for r in rows if r.signed]
+        assert len(signed) == 30
+        assert {r.method for r in signed} == {ROOM_CODE, FACILITATOR_DEVICE}
+        assert len({r.signature_sha256 for r in signed}) == 30  # each drawing its own
+        assert any(r.early_minutes for r in signed)
+
+        morning, afternoon, *tomorrow = current.slots
+        today = db.session.scalars(
+            select(Attendance.slot_id).where(Attendance.slot_id.in_([s.id for s in current.slots]))
+        ).all()
+        assert today.count(morning.id) == 6  # the morning is over: six of eight signed
+        assert 0 < today.count(afternoon.id) <= 6  # under way: the early ones have signed
+        assert not any(s.id in today for s in tomorrow)
+
+        people = db.session.scalars(select(Participant)).all()
+        assert any(p.mobile == "+33612345678" and p.sms_consent for p in people)
+        assert sum(p.company is None for p in people) == 1
+        assert {p.language for p in people} == {"fr", "en"}
+        assert any(any("\u0370" <= ch <= "\u04ff" for ch in p.last_name) for p in people)
+        opco = db.session.scalars(select(Enrollment).filter_by(funder="opco")).all()
+        assert opco and all(e.funder_reference for e in opco)
+
+
+def test_a_second_run_changes_nothing(demo):
+    from blueprints.demo import ensure_demo
+
+    before = _counts(demo)
+    with demo.app_context():
+        assert ensure_demo(now=NOW) is False
+    assert _counts(demo) == before
+
+
+def test_the_demo_admin_sees_the_session_pages(demo):
+    from sqlalchemy import select
+
+    from blueprints.demo import PEOPLE
+    from blueprints.trainings.models import TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    with tenant_scope("demo", demo):
+        ids = db.session.scalars(select(TrainingSession.id).order_by(TrainingSession.start_date)).all()
+    email, *_, password = PEOPLE[0]
+    client = demo.test_client()
+    assert client.post("/demo/login", data={"email": email, "password": password}).status_code == 303
+    for session_id in ids:
+        for page in ("", "/live", "/documents"):
+            response = client.get(f"/demo/sessions/{session_id}{page}")
+            assert response.status_code == 200, (session_id, page)
+    assert "Παπαδοπούλου" in client.get("/demo/participants/").get_data(as_text=True)
+
+
+def test_flask_demo_says_ready_the_second_time(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Demo organization created." in first.output
+    second = runner.invoke(args=["demo"])
+    assert "Demo organization ready." in second.output
