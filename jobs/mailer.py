@@ -9,6 +9,7 @@ import ssl
 import time
 from contextlib import contextmanager
 from email.message import Message
+from email.utils import parseaddr
 
 from flask import Flask
 
@@ -131,7 +132,8 @@ class OutboxMailer:
         yield self
 
     def send(self, message: Message) -> str:
-        name = f"{time.time():.6f}-{message['To']}.eml".replace("/", "_").replace(" ", "_")
+        _, address = parseaddr(str(message["To"]))
+        name = f"{time.time():.6f}-{address}.eml".replace("/", "_").replace(" ", "_")
         path = os.path.join(self.folder, name)
         with open(path, "wb") as f:
             f.write(bytes(message))

@@ -290,14 +290,9 @@ def is_enrolled(session: TrainingSession, participant_id: int) -> bool:
 
 
 def enrolled_participants(session: TrainingSession) -> list[Participant]:
-    return list(
-        db.session.scalars(
-            select(Participant)
-            .join(Enrollment, Enrollment.participant_id == Participant.id)
-            .where(Enrollment.session_id == session.id)
-            .order_by(Participant.last_name, Participant.first_name, Participant.id)
-        )
-    )
+    from blueprints.signing.services import roster_of_session
+
+    return roster_of_session(session)
 
 
 def session_batch(session: TrainingSession) -> list[dict]:

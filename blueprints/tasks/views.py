@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, make_response, render_template, send_file
 from flask_login import current_user, login_required
 
 from blueprints.tasks.models import DONE, Task
@@ -23,7 +23,12 @@ def _own_task(task_id: int) -> Task:
 @bp.get("/<int:task_id>")
 @login_required
 def show(task_id: int):
-    return render_template("tasks/_task.html", task=_own_task(task_id))
+    task = _own_task(task_id)
+    response = make_response(render_template("tasks/_task.html", task=task))
+    if task.finished:
+        # The bar's last answer: a page may refresh what the task made (the documents list does).
+        response.headers["HX-Trigger"] = "task-finished"
+    return response
 
 
 @bp.get("/<int:task_id>/download")
