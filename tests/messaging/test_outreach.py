@@ -82,6 +82,9 @@ def test_invitations_arrive_with_a_working_link(app, client, make_tenant, smtp_s
     )
     assert again.status_code == 200 and "<html" not in text(again)
     assert "3 participants already had one" in text(again)
+    # Nobody reachable is left to invite: no button that would send nothing.
+    assert "Every participant who can be reached has their invitation." in text(again)
+    assert "to send)" not in text(again)
     jobs()
     assert len(smtp_server.messages) == 3
     # "Send again to everyone": everyone reachable, once more, with the same working link.
