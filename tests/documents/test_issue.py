@@ -161,7 +161,12 @@ def test_participant_page_lists_their_documents_and_the_trainee_downloads_their_
     certificate = issue(app, CERTIFICATE, world.session_id, participant_id=paul)
     theirs = issue(app, CERTIFICATE, world.session_id, participant_id=other)
     sheet = issue(app, SESSION_SHEET, world.session_id)
-    page = signed_in(app).get(f"/{SLUG}/participants/{paul}/documents").get_data(as_text=True)
+    admin = signed_in(app)
+    # The participant's own page leads there.
+    assert f'href="/{SLUG}/participants/{paul}/documents"' in admin.get(
+        f"/{SLUG}/participants/{paul}"
+    ).get_data(as_text=True)
+    page = admin.get(f"/{SLUG}/participants/{paul}/documents").get_data(as_text=True)
     assert certificate["verification_code"] in page
     assert theirs["verification_code"] not in page and sheet["verification_code"] not in page
 
