@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from blueprints.accounts.passwords import password_problem
+from blueprints.web.choices import choices
 from tenants.provisioning import slug_problem, slug_taken
 
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -66,7 +67,7 @@ class SignUpForm(FlaskForm):
         description=_l("At least 12 characters."),
         validators=[DataRequired(), _password_strength],
     )
-    language = SelectField(_l("Language"), choices=LANGUAGES, default="fr")
+    language = SelectField(_l("Language"), choices=choices(LANGUAGES), default="fr")
 
 
 class LoginForm(FlaskForm):
@@ -97,17 +98,17 @@ class UserInviteForm(FlaskForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(
-        _l("Role"), choices=[("facilitator", _l("Facilitator")), ("admin", _l("Administrator"))]
+        _l("Role"), choices=choices([("facilitator", _l("Facilitator")), ("admin", _l("Administrator"))])
     )
-    language = SelectField(_l("Language"), choices=LANGUAGES, default="fr")
+    language = SelectField(_l("Language"), choices=choices(LANGUAGES), default="fr")
 
 
 class UserEditForm(FlaskForm):
     role = SelectField(
-        _l("Role"), choices=[("facilitator", _l("Facilitator")), ("admin", _l("Administrator"))]
+        _l("Role"), choices=choices([("facilitator", _l("Facilitator")), ("admin", _l("Administrator"))])
     )
     active = BooleanField(_l("Active"))
 
 
 class ProfileForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGES)
+    language = SelectField(_l("Language"), choices=choices(LANGUAGES))

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.participants import services
 from blueprints.participants.services import ParticipantError
+from blueprints.web.choices import choices
 
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 
@@ -28,7 +29,7 @@ def _phone(form, field):
 
 def _civilities():
     labels = services.civility_labels()
-    return [("", _l("—")), ("mme", labels["mme"]), ("m", labels["m"])]
+    return choices([("", _l("—")), ("mme", labels["mme"]), ("m", labels["m"])])
 
 
 class ParticipantEditForm(FlaskForm):
@@ -43,7 +44,7 @@ class ParticipantEditForm(FlaskForm):
     )
     company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
-    language = SelectField(_l("Preferred language"), choices=LANGUAGES, default="fr")
+    language = SelectField(_l("Preferred language"), choices=choices(LANGUAGES), default="fr")
     sms_consent = BooleanField(_l("Agrees to receive text messages"))
     processing_restricted = BooleanField(
         _l("Processing restricted"),
@@ -56,7 +57,7 @@ class ParticipantEditForm(FlaskForm):
 
 
 class EnrollmentAddForm(FlaskForm):
-    funder = SelectField(_l("Funder"), choices=services.funder_choices, default="employer")
+    funder = SelectField(_l("Funder"), choices=lambda: choices(services.funder_choices()), default="employer")
     funder_reference = StringField(
         _l("Funder's file reference"),
         description=_l("The OPCO agreement or CPF file number, if there is one."),
@@ -81,5 +82,7 @@ class ImportUploadForm(FlaskForm):
         _l("Also enroll them in a session"), choices=[], coerce=str, validate_choice=True
     )
     funder = SelectField(
-        _l("Funder for everyone enrolled"), choices=services.funder_choices, default="employer"
+        _l("Funder for everyone enrolled"),
+        choices=lambda: choices(services.funder_choices()),
+        default="employer",
     )

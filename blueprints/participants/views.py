@@ -28,6 +28,7 @@ from blueprints.tasks.services import start_task
 from blueprints.trainings.access import participant_or_404, participants_query, session_or_404, sessions_query
 from blueprints.trainings.models import Enrollment, TrainingSession
 from blueprints.web.actor import request_actor
+from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import is_fragment_request, render
 from jobs import MAINTENANCE, enqueue
@@ -460,7 +461,7 @@ def _session_choices() -> list[tuple[str, str]]:
 @admin_required
 def import_upload():
     form = ImportUploadForm()
-    form.session_id.choices = _session_choices()
+    form.session_id.choices = choices(_session_choices())
     if request.method == "GET":
         form.session_id.data = request.args.get("session_id", "")
     if form.validate_on_submit():

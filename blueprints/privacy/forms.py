@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from blueprints.web.choices import choices
+
 KIND_CHOICES = [
     ("privacy", _l("Privacy policy")),
     ("cookies", _l("Cookie policy")),
@@ -13,7 +15,7 @@ KIND_CHOICES = [
 
 
 class PolicyPublishForm(FlaskForm):
-    kind = SelectField(_l("Policy"), choices=KIND_CHOICES)
+    kind = SelectField(_l("Policy"), choices=choices(KIND_CHOICES))
     substantial = BooleanField(
         _l(
             "Substantial change: email every account holder and ask users to acknowledge it at their next login"

@@ -29,6 +29,7 @@ from wtforms.validators import (
 from blueprints.accounts.forms import LANGUAGES
 from blueprints.settings.services import MAX_REMINDER_MINUTES, activity_number_valid, siret_valid
 from blueprints.trainings.forms import valid_timezone
+from blueprints.web.choices import choices
 
 
 def _strip(value):
@@ -132,15 +133,17 @@ class OrganizationSettingsForm(FlaskForm):
             NumberRange(min=0, max=120, message=_l("Between 0 and 120 minutes.")),
         ],
     )
-    language = SelectField(_l("Default language"), choices=LANGUAGES)
+    language = SelectField(_l("Default language"), choices=choices(LANGUAGES))
     timezone = SelectField(_l("Timezone"), validators=[valid_timezone], validate_choice=False)
     signin_channels = RadioField(
         _l("How participants receive their sign-in link"),
-        choices=[
-            ("email", _l("Email")),
-            ("sms", _l("Text message (SMS)")),
-            ("both", _l("Email and text message")),
-        ],
+        choices=choices(
+            [
+                ("email", _l("Email")),
+                ("sms", _l("Text message (SMS)")),
+                ("both", _l("Email and text message")),
+            ]
+        ),
         default="email",
     )
     reminder_before_minutes = _reminder_minutes(

@@ -40,6 +40,7 @@ from blueprints.trainings.models import (
     SKILLS_ASSESSMENT,
     TRAINING_ACTION,
 )
+from blueprints.web.choices import choices
 
 
 @cache
@@ -55,7 +56,7 @@ def timezone_names() -> tuple[str, ...]:
 
 
 def timezone_choices():
-    return [(z, z.replace("_", " ")) for z in timezone_names()]
+    return choices((z, z.replace("_", " ")) for z in timezone_names())
 
 
 def valid_timezone(form, field):
@@ -103,8 +104,8 @@ class TrainingEditForm(FlaskForm):
             NumberRange(min=Decimal("0.5"), max=Decimal("9999"), message=_l("Between 0.5 and 9999 hours.")),
         ],
     )
-    modality = RadioField(_l("Modality"), choices=MODALITY_CHOICES, default=IN_PERSON)
-    nature = SelectField(_l("Nature of the action"), choices=NATURE_CHOICES, default=TRAINING_ACTION)
+    modality = RadioField(_l("Modality"), choices=choices(MODALITY_CHOICES), default=IN_PERSON)
+    nature = SelectField(_l("Nature of the action"), choices=choices(NATURE_CHOICES), default=TRAINING_ACTION)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -171,7 +172,7 @@ class SlotEditForm(FlaskForm):
         filters=[_none_if_blank],
         validators=[Optional(), Length(max=100)],
     )
-    modality = RadioField(_l("Modality"), choices=SLOT_MODALITY_CHOICES, default=IN_PERSON)
+    modality = RadioField(_l("Modality"), choices=choices(SLOT_MODALITY_CHOICES), default=IN_PERSON)
 
     def validate_end_time(self, field):
         if self.start_time.data and field.data and field.data <= self.start_time.data:

@@ -33,6 +33,7 @@ from blueprints.trainings.services import (
     SlotOptions,
 )
 from blueprints.web.actor import request_actor
+from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import is_fragment_request, render
 from tenants.db import db, utcnow
@@ -190,7 +191,7 @@ def _session_form(session: TrainingSession | None = None) -> SessionEditForm:
     assigned = {u.id for u in session.facilitators} if session else set()
     # An inactive user still assigned stays listed, so saving the form does not silently drop them.
     extra = [u for u in (session.facilitators if session else []) if not u.active]
-    form.facilitators.choices = [(u.id, u.full_name) for u in [*people, *extra]]
+    form.facilitators.choices = choices((u.id, u.full_name) for u in [*people, *extra])
     form.timezone.choices = timezone_choices()
     if request.method == "GET":
         form.facilitators.data = sorted(assigned)

@@ -1,0 +1,12 @@
+"""Choices of select and radio fields in the form WTForms asks for (it deprecates plain tuples)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from wtforms.fields.choices import SelectChoice
+
+
+def choices(pairs: Iterable[tuple]) -> list[SelectChoice]:
+    """``[(value, label), …]`` → ``[SelectChoice(value, label), …]``."""
+    return [SelectChoice(value, label) for value, label in pairs]
