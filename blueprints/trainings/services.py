@@ -366,6 +366,8 @@ def duplicate_session(session: TrainingSession, start: date, actor: Actor) -> Tr
         **{n: getattr(session, n) for n in SESSION_FIELDS if n not in ("start_date", "end_date")},
     )
     _check_dates(copy.start_date, copy.end_date)
+    # In the session before the originals' relationships load: their autoflush then has the copy to write.
+    db.session.add(copy)
     copy.facilitators = list(session.facilitators)
     tz = session.timezone
     for slot in session.slots:
@@ -380,7 +382,6 @@ def duplicate_session(session: TrainingSession, start: date, actor: Actor) -> Tr
                 ends_at=planning.to_utc(ends.date() + shift, ends.time(), tz),
             )
         )
-    db.session.add(copy)
     db.session.flush()
     record(
         actor,
