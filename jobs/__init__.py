@@ -46,6 +46,7 @@ SCHEDULE = (
     Periodic("sweep-messages", "jobs.messaging.sweep_pending", 60, MESSAGING),
     Periodic("send-reminders", "jobs.reminders.send_due_reminders", 60, MESSAGING),
     Periodic("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),
+    Periodic("purge-stale-files", "jobs.maintenance.purge_stale_files", 3600),
     Periodic("aggregate-audience", "jobs.audience.aggregate_audience", 3600),
     Periodic("purge-audience-events", "jobs.audience.purge_audience_events", 86400),
     Periodic("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),

@@ -346,3 +346,40 @@ def test_the_task_fragment_polls_until_done_then_offers_the_download(app, client
     csv = download.get_data().decode("utf-8-sig")
     assert csv.startswith("id,occurred_at_utc,")
     assert "user.login" in csv and "audit.exported" in csv
+
+
+def test_an_exports_file_is_deleted_a_week_after_the_task(app, client, make_tenant):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from blueprints.tasks.models import DONE, Task
+    from jobs.maintenance import purge_stale_files
+    from tenants import tenant_scope
+    from tenants.db import db, utcnow
+    from tenants.storage import storage
+
+    make_tenant("acme", admin="ada@acme.fr")
+    assert login(client, "acme", "ada@acme.fr").status_code == 303
+    made = {}
+    with tenant_scope("acme", app):
+        for name, age in (("old", timedelta(days=8)), ("recent", timedelta(days=1))):
+            task_id = _new_task(f"{name} export", 1)
+            blob = storage().put(b"id,name\n", content_type="text/csv", filename=f"{name}.csv")
+            db.session.execute(
+                update(Task)
+                .where(Task.id == task_id)
+                .values(status=DONE, result={"blob": blob.key}, finished_at=utcnow() - age)
+            )
+            made[name] = (task_id, blob.key)
+        db.session.commit()
+    with app.app_context():
+        assert purge_stale_files()["task_files"] == 1
+    old, recent = made["old"][0], made["recent"][0]
+    with tenant_scope("acme", app):
+        assert storage().get(made["old"][1]) is None and storage().get(made["recent"][1]) is not None
+    assert client.get(f"/acme/tasks/{old}/download").status_code == 404
+    assert "deleted a week after it was made" in client.get(f"/acme/tasks/{old}").get_data(as_text=True)
+    assert client.get(f"/acme/tasks/{recent}/download").status_code == 200
+    with app.app_context():
+        assert purge_stale_files() == {"uploads": 0, "task_files": 0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -320,3 +321,33 @@ def test_a_failing_background_import_changes_nothing_and_says_so(app, admin, job
     assert "This task failed" in text(admin.get(f"/{SLUG}/tasks/{task_id}"))
     assert participants(app) == []
     assert "participant.created" not in actions(app)
+
+
+def test_an_upload_never_confirmed_is_deleted_once_its_preview_expired(app, admin):
+    from sqlalchemy import select, update
+
+    from blueprints.audit.models import AuditEvent
+    from jobs.maintenance import purge_stale_files
+    from tenants import tenant_scope
+    from tenants.db import db, utcnow
+    from tenants.storage import Blob
+
+    abandoned = token_of(upload(admin, FRENCH.encode()))
+    fresh = token_of(upload(admin, FRENCH.encode(), filename="today.csv"))
+    with tenant_scope(SLUG, app):
+        first, second = db.session.scalars(select(Blob.id).order_by(Blob.id)).all()
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.action == "participants.import_uploaded", AuditEvent.object_id == first)
+            .values(occurred_at=utcnow() - timedelta(days=2))
+        )
+        db.session.commit()
+    with app.app_context():
+        assert purge_stale_files()["uploads"] == 1
+    with tenant_scope(SLUG, app):
+        assert db.session.scalars(select(Blob.id)).all() == [second]
+    # The abandoned preview says so; the fresh one still works.
+    assert "Send the file again" in text(
+        admin.get(f"{BASE}/preview", query_string={"t": abandoned}, follow_redirects=True)
+    )
+    assert preview(admin, fresh).status_code == 200
