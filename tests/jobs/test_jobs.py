@@ -379,7 +379,8 @@ def test_an_exports_file_is_deleted_a_week_after_the_task(app, client, make_tena
     with tenant_scope("acme", app):
         assert storage().get(made["old"][1]) is None and storage().get(made["recent"][1]) is not None
     assert client.get(f"/acme/tasks/{old}/download").status_code == 404
-    assert "deleted a week after it was made" in client.get(f"/acme/tasks/{old}").get_data(as_text=True)
+    # In the admin's language (French by default).
+    assert "supprimé une semaine après sa création" in client.get(f"/acme/tasks/{old}").get_data(as_text=True)
     assert client.get(f"/acme/tasks/{recent}/download").status_code == 200
     with app.app_context():
         assert purge_stale_files() == {"uploads": 0, "task_files": 0}
