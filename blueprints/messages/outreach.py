@@ -209,23 +209,40 @@ def _invited(session: TrainingSession) -> set[int]:
     )
 
 
-def _invite(session: TrainingSession, participant: Participant, actor: Actor, channel: str | None) -> Reach:
+def _invite(
+    session: TrainingSession,
+    participant: Participant,
+    actor: Actor,
+    channel: str | None,
+    *,
+    after: int | None = None,
+) -> Reach | None:
+    """Queue the invitation; None when it was already written by another request.
+
+    ``after``: the id of the participant's last invitation as the caller saw it (0: none). Given, the message
+    gets a dedupe key built on it, so two clicks on "Send invitations" at the same moment, both of which saw
+    nobody invited, write it once; a later round (after a failure) sees another id and sends again.
+    """
     if not signing.is_enrolled(session, participant):
         return Reach(participant, reason=_l("not enrolled in this session"))
     found = reach(participant, channel or _preference(organization()), fallback=channel is None)
     if not found.reachable:
         return found
     context = {**_session_context(session), "link": _sign_url(session, participant, actor)}
+    written = 0
     for ch in found.channels:
-        _queue(
+        key = None if after is None else f"invitation:{session.id}:{participant.id}:{ch}:{after}"
+        message = _queue(
             INVITATION,
             ch,
             participant,
             subject=N_("%(training)s: your personal link to sign your attendance"),
             context=context,
             session=session,
+            dedupe_key=key,
         )
-    return found
+        written += message is not None
+    return found if written else None
 
 
 def invite(
@@ -253,12 +270,16 @@ def invite_all(session: TrainingSession, actor: Actor, *, again: bool = False) -
     """Invite every enrolled participant who has no invitation out yet (``again``: everyone)."""
     outcome = InvitationOutcome()
     done = set() if again else _invited(session)
+    last = {} if again else last_invitations(session)
     for participant in _enrolled(session):
         if participant.id in done:
             outcome.already.append(participant)
             continue
-        found = _invite(session, participant, actor, None)
-        if found.reachable:
+        after = None if again else getattr(last.get(participant.id), "id", 0)
+        found = _invite(session, participant, actor, None, after=after)
+        if found is None:  # another request sent it a moment ago
+            outcome.already.append(participant)
+        elif found.reachable:
             outcome.sent.append((participant, found.channels))
         else:
             outcome.skipped.append((participant, found.reason))

@@ -224,3 +224,39 @@ def test_facilitators_get_their_personal_link(app, client, make_tenant, smtp_ser
     assert row.sensitive and row.body_text is None
     shown = text(client.get(f"/acme/messages/{row.id}"))
     assert "The content of this message is not shown" in shown and "/facilitate/" not in shown
+
+
+def test_two_clicks_at_once_invite_once_and_a_failed_invitation_is_sent_again(app, make_tenant, monkeypatch):
+    from sqlalchemy import update
+
+    from blueprints.audit.services import Actor
+    from blueprints.messages import outreach
+    from blueprints.messages.models import FAILED, Message
+    from blueprints.trainings.models import TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    world = build_outreach_world(app, make_tenant)
+    with tenant_scope("acme", app):
+        session = db.session.get(TrainingSession, world.session_id)
+        first = outreach.invite_all(session, Actor.system("test"))
+        db.session.commit()
+        assert len(first.sent) == 3
+        # The second click read "nobody invited yet" before the first committed.
+        monkeypatch.setattr(outreach, "_invited", lambda session: set())
+        monkeypatch.setattr(outreach, "last_invitations", lambda session: {})
+        second = outreach.invite_all(session, Actor.system("test"))
+        db.session.commit()
+        assert second.sent == [] and len(second.already) == 3
+        assert len(messages(app, "acme", template="invitation_signin")) == 3
+    monkeypatch.undo()
+    with tenant_scope("acme", app):
+        # One invitation failed for good: the next round sends that one again, and only that one.
+        failed_id = min(m.id for m in messages(app, "acme", template="invitation_signin"))
+        db.session.execute(update(Message).where(Message.id == failed_id).values(status=FAILED))
+        db.session.commit()
+        session = db.session.get(TrainingSession, world.session_id)
+        third = outreach.invite_all(session, Actor.system("test"))
+        db.session.commit()
+        assert len(third.sent) == 1 and len(third.already) == 2
+        assert len(messages(app, "acme", template="invitation_signin")) == 4
