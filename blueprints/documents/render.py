@@ -396,8 +396,6 @@ def _organization(org: Organization, notes: Notes, images: dict[int, bytes]) -> 
     if not org.activity_number:
         notes.add(_("The organization's declaration of activity number is not stated in its settings."))
     logo = _fit(images[org.logo_blob_id], LOGO_BOX) if org.logo_blob_id in images else None
-    if logo is None:
-        notes.add(_("No logo in the organization's settings."))
     signature = None
     if org.representative_signature_blob_id in images:
         signature = _fit(images[org.representative_signature_blob_id], SIGNATURE_BOX, crop=True)
