@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from blueprints.audit.services import Actor
+from blueprints.signing.services import roster_of_session
 from blueprints.tasks.models import Task
 from blueprints.tasks.services import Progress
 from jobs import DOCUMENTS, enqueue, platform_job, tenant_job
@@ -186,7 +187,7 @@ def email_certificates(task_id: int, session_id: int, participant_ids: list[int]
 
     def work(progress: Progress) -> dict:
         session = _session(session_id)
-        people = services.enrolled_participants(session)
+        people = roster_of_session(session)
         if participant_ids is not None:
             people = [p for p in people if p.id in set(participant_ids)]
         ids = [p.id for p in people]
@@ -258,7 +259,7 @@ def send_session_certificates(session_id: int) -> int:
     attended = services.attended_minutes(session_id)
     ids = [
         p.id
-        for p in services.enrolled_participants(session)
+        for p in roster_of_session(session)
         if attended.get(p.id, 0) > 0
         and p.email
         and not p.processing_restricted

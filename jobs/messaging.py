@@ -18,6 +18,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import Boolean, bindparam, case, func, or_, select, update
 
+from blueprints.accounts.models import organization as the_organization
 from blueprints.messages.models import (
     DELIVERED,
     EMAIL,
@@ -47,12 +48,6 @@ STUCK_AFTER = timedelta(minutes=10)
 PENDING_AFTER = timedelta(minutes=1)
 QUEUED_AFTER = timedelta(minutes=10)
 EARLY = timedelta(seconds=5)  # a delayed job may start a little before its row's not_before
-
-
-def _organization():
-    from blueprints.accounts.models import Organization
-
-    return db.session.scalars(select(Organization).limit(1)).first()
 
 
 @tenant_job
@@ -207,7 +202,7 @@ class _Batch:
 def _send_emails(batch: _Batch, ids: list[int]) -> None:
     if not ids:
         return
-    organization = _organization()
+    organization = the_organization()
     sender_name = organization.name if organization else current_tenant().name
     reply_to = organization.contact_email if organization else None
     smtp, down = None, None

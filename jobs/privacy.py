@@ -20,9 +20,10 @@ logger = logging.getLogger(__name__)
 def _account_holders() -> tuple[str, list[tuple[str, str | None]]]:
     """In the tenant in scope: its name and its active administrators (address, language); the organization's
     contact address when it has no administrator."""
-    from blueprints.accounts.models import ADMIN, Organization, User
+    from blueprints.accounts.models import ADMIN, User
+    from blueprints.accounts.models import organization as the_organization
 
-    organization = db.session.scalars(select(Organization).limit(1)).first()
+    organization = the_organization()
     admins = db.session.execute(
         select(User.email, User.language).where(
             User.role == ADMIN, User.active.is_(True), User.email_verified_at.is_not(None)

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Time, true
+from sqlalchemy import ForeignKey, String, Time, select, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
@@ -105,3 +105,10 @@ class Organization(TenantBase):
     reminder_after_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     # The facilitator gets a summary of who signed when a slot ends.
     slot_summary: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+def organization() -> Organization | None:
+    """The organization's own row in the tenant in scope (there is one; None only mid-provisioning)."""
+    from tenants.db import db
+
+    return db.session.scalars(select(Organization).order_by(Organization.id).limit(1)).first()

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from blueprints.accounts.models import Organization
+from blueprints.accounts.models import organization as the_organization
 from blueprints.documents.models import (
     BLANK_SLOT_SHEET,
     CERTIFICATE,
@@ -507,7 +508,7 @@ class Rows:
 
 
 def load(session: TrainingSession, *, participant=None, slot=None, signatures: bool = True) -> Rows:
-    organization = db.session.scalars(select(Organization).limit(1)).first()
+    organization = the_organization()
     if organization is None:  # every tenant has its row; a document without it would have no issuer
         raise RenderError("the organization has no settings row")
     if slot is not None:

@@ -41,6 +41,7 @@ from blueprints.documents.models import (
     subject_key,
 )
 from blueprints.participants.models import Participant
+from blueprints.signing.services import is_enrolled, roster_of_session
 from blueprints.trainings.models import Enrollment, Slot, TrainingSession
 from tenants import current_tenant
 from tenants.db import db, utcnow
@@ -215,7 +216,7 @@ def check_subject(kind: str, session: TrainingSession, participant, slot) -> Non
     if kind not in KINDS or kind == SESSION_ARCHIVE:
         raise DocumentError(_l("Unknown kind of document."), 400)
     if kind in (PARTICIPANT_SHEET, CERTIFICATE):
-        if participant is None or not is_enrolled(session, participant.id):
+        if participant is None or not is_enrolled(session, participant):
             raise DocumentError(_l("This participant is not enrolled in the session."), 404)
     elif participant is not None:
         raise DocumentError(_l("This document is not about one participant."), 400)
@@ -278,30 +279,13 @@ def issue_document(
     )
 
 
-def is_enrolled(session: TrainingSession, participant_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Enrollment.id).where(
-                Enrollment.session_id == session.id, Enrollment.participant_id == participant_id
-            )
-        )
-        is not None
-    )
-
-
-def enrolled_participants(session: TrainingSession) -> list[Participant]:
-    from blueprints.signing.services import roster_of_session
-
-    return roster_of_session(session)
-
-
 def session_batch(session: TrainingSession) -> list[dict]:
     """What "generate all" issues: the session's sheet, then each participant's sheet and certificate.
 
     A participant whose processing is restricted gets nothing new: their data may be kept, not processed.
     """
     items = [{"kind": SESSION_SHEET}]
-    for participant in enrolled_participants(session):
+    for participant in roster_of_session(session):
         if participant.processing_restricted:
             continue
         items.append({"kind": PARTICIPANT_SHEET, "participant_id": participant.id})
@@ -446,13 +430,13 @@ def find_issued(code: str) -> Issued | None:
     if ref is None or not ref.active:
         return None
     with tenant_scope(ref):
-        from blueprints.accounts.models import Organization
+        from blueprints.accounts.models import organization as the_organization
 
         document = db.session.get(Document, document_id)
         if document is None:
             return None
         session = db.session.get(TrainingSession, document.session_id)
-        organization = db.session.scalars(select(Organization)).first()
+        organization = the_organization()
         newer = next_version(document.kind, document.subject_key) - 1 > document.version
         return Issued(
             code=code,

@@ -28,6 +28,7 @@ from blueprints.documents.models import (
 from blueprints.documents.services import DocumentError
 from blueprints.participants.models import Participant
 from blueprints.privacy.services import never_measured
+from blueprints.signing.services import is_enrolled, roster_of_session
 from blueprints.tasks.models import FAILED, QUEUED, Task
 from blueprints.tasks.services import start_task
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
@@ -168,7 +169,7 @@ def _session_context(session: TrainingSession) -> dict:
         session=session,
         training=session.training,
         groups=_grouped(documents),
-        participants={p.id: p for p in services.enrolled_participants(session)},
+        participants={p.id: p for p in roster_of_session(session)},
         slots={s.id: s for s in session.slots},
         paper=services.paper_slot_ids([s.id for s in session.slots]),
         task=_task_of_page(),
@@ -245,7 +246,7 @@ def email(session_id: int):
     participant_id = request.form.get("participant_id", type=int)
     if participant_id is not None:
         participant = db.session.get(Participant, participant_id)
-        if participant is None or not services.is_enrolled(session, participant_id):
+        if participant is None or not is_enrolled(session, participant):
             abort(404)
         if participant.processing_restricted or not participant.email:
             flash(

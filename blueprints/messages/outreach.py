@@ -17,7 +17,7 @@ from babel import dates
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from blueprints.accounts.models import Organization, User
+from blueprints.accounts.models import Organization, User, organization
 from blueprints.audit.services import Actor, record
 from blueprints.messages.models import EMAIL, FAILED, SMS, Message
 from blueprints.messages.services import N_, queue_email, queue_sms
@@ -109,10 +109,6 @@ def reach(participant: Participant, preference: str, *, fallback: bool = True) -
     return Reach(participant, reason=sms_problem)
 
 
-def organization() -> Organization:
-    return db.session.scalars(select(Organization).order_by(Organization.id)).first()
-
-
 def _preference(org: Organization | None) -> str:
     chosen = org.signin_channels if org is not None else EMAIL
     return chosen if chosen in PREFERENCES else EMAIL
@@ -120,10 +116,6 @@ def _preference(org: Organization | None) -> str:
 
 def _language(person) -> str:
     return getattr(person, "language", None) or current_tenant().language
-
-
-def _enrolled(session: TrainingSession) -> list[Participant]:
-    return signing.roster_of_session(session)
 
 
 # --- sending one message to a participant ------------------------------------------------------------------
@@ -271,7 +263,7 @@ def invite_all(session: TrainingSession, actor: Actor, *, again: bool = False) -
     outcome = InvitationOutcome()
     done = set() if again else _invited(session)
     last = {} if again else last_invitations(session)
-    for participant in _enrolled(session):
+    for participant in signing.roster_of_session(session):
         if participant.id in done:
             outcome.already.append(participant)
             continue
@@ -314,7 +306,7 @@ def invitation_lines(session: TrainingSession) -> list[InvitationLine]:
     last = last_invitations(session)
     preference = _preference(organization())
     lines = []
-    for participant in _enrolled(session):
+    for participant in signing.roster_of_session(session):
         found = reach(participant, preference)
         choices = tuple(ch for ch in (EMAIL, SMS) if reach(participant, ch, fallback=False).channels == (ch,))
         lines.append(InvitationLine(participant, last.get(participant.id), found, choices))
@@ -395,7 +387,7 @@ def _remind(slot: Slot, kind: str, template: str, subject: str, preference: str,
     session = slot.session
     recorded = _recorded(slot)
     planned = []
-    for participant in _enrolled(session):
+    for participant in signing.roster_of_session(session):
         if participant.id in recorded:
             continue
         found = reach(participant, preference)

@@ -185,10 +185,6 @@ class Images:
     remove_signature: bool = False
 
 
-def organization() -> Organization:
-    return db.session.scalars(select(Organization).order_by(Organization.id)).first()
-
-
 def _check(data: SettingsData) -> None:
     if data.siret and not siret_valid(data.siret):
         raise SettingsError(_l("This SIRET number is not valid: check its 14 digits."), "siret")

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from blueprints.accounts.auth import admin_required
+from blueprints.accounts.models import organization
 from blueprints.settings import services
 from blueprints.settings.forms import OrganizationSettingsForm
 from blueprints.settings.services import Images, SettingsData, SettingsError
@@ -33,7 +34,7 @@ def _data(form: OrganizationSettingsForm) -> SettingsData:
 @bp.route("/", methods=["GET", "POST"])
 @admin_required
 def index():
-    org = services.organization()
+    org = organization()
     form = OrganizationSettingsForm(obj=org)
     form.timezone.choices = timezone_choices()
     if not form.is_submitted():
@@ -77,10 +78,10 @@ def _image_response(blob_id: int | None):
 @bp.get("/logo")
 @login_required
 def logo():
-    return _image_response(services.organization().logo_blob_id)
+    return _image_response(organization().logo_blob_id)
 
 
 @bp.get("/signature")
 @admin_required
 def signature():
-    return _image_response(services.organization().representative_signature_blob_id)
+    return _image_response(organization().representative_signature_blob_id)

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from blueprints.accounts.models import Organization, User
+from blueprints.accounts.models import User, organization
 from blueprints.audit.services import Actor, record
 from blueprints.participants.models import Participant
 from blueprints.signing import images, live, roomcodes
@@ -290,7 +290,7 @@ def is_enrolled(session: TrainingSession, participant: Participant) -> bool:
 
 
 def tolerance() -> int:
-    org = db.session.scalars(select(Organization).limit(1)).first()
+    org = organization()
     return org.late_tolerance_minutes if org else 10
 
 

@@ -10,7 +10,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from blueprints.accounts.models import Organization, User
+from blueprints.accounts.models import User, organization
 from blueprints.audit.services import Actor, record
 from blueprints.trainings import planning
 from blueprints.trainings.models import (
@@ -32,10 +32,6 @@ class PlanningError(Exception):
     def __init__(self, message, field: str | None = None):
         super().__init__(message)
         self.field = field
-
-
-def organization() -> Organization:
-    return db.session.scalars(select(Organization).order_by(Organization.id)).first()
 
 
 # --- trainings -----------------------------------------------------------------------------------------------

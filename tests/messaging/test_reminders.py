@@ -64,7 +64,7 @@ def _recipients(app, world, template: str) -> list[str]:
 
 
 def _settings(app, **values) -> None:
-    from blueprints.settings.services import organization
+    from blueprints.accounts.models import organization
     from tenants import tenant_scope
     from tenants.db import db
 
@@ -196,7 +196,7 @@ VALID = {
 
 
 def test_reminder_settings_are_checked(app, client, make_tenant):
-    from blueprints.settings.services import organization
+    from blueprints.accounts.models import organization
     from tenants import tenant_scope
 
     make_tenant("acme", admin="ada@acme.fr", language="en")

@@ -39,7 +39,7 @@ def _png(size=(120, 60), kind="PNG") -> bytes:
 
 
 def _organization(app):
-    from blueprints.settings.services import organization
+    from blueprints.accounts.models import organization
     from tenants.db import db
 
     with in_acme(app):
