@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from datetime import timedelta
 
 from flask import Flask
 
@@ -50,6 +49,20 @@ def _secret_key(app: Flask, env: str) -> str:
         return f.read().strip()
 
 
+def _key_fallbacks() -> list[str]:
+    # Comma-separated, any order: every key listed still verifies what it signed (see blueprints/web/keys.py).
+    return [key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
+
+
+def _check_mail(config: dict) -> None:
+    """In production an email must really leave: no silent outbox unless asked for."""
+    if config.get("EMARGE_ENV") == PRODUCTION and not config.get("MAIL_SERVER") and not config.get("MAIL_OUTBOX"):
+        raise ConfigError(
+            "MAIL_SERVER must be set in production (EMARGE_ENV=production); set MAIL_OUTBOX=1 to keep emails "
+            "in instance/outbox/ instead"
+        )
+
+
 def _sms_sender(value: str | None) -> str:
     from jobs.sms import check_sender
 
@@ -65,12 +78,16 @@ def load_config(app: Flask) -> dict:
     return {
         "EMARGE_ENV": env,
         "SECRET_KEY": _secret_key(app, env),
+        "SECRET_KEY_FALLBACKS": _key_fallbacks(),
+        # Proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none, the default).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SQLALCHEMY_DATABASE_URI": _database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(app.instance_path, 'platform.db')}"
         ),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_OUTBOX": _env_bool("MAIL_OUTBOX"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS"),
         "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL"),
@@ -79,7 +96,6 @@ def load_config(app: Flask) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Emarge <no-reply@emarge.localhost>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
         "SESSION_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
-        "REMEMBER_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
         "MIGRATE_JOBS": int(os.environ.get("MIGRATE_JOBS", "4")),
         # SMS: without a gateway URL, SMS are kept in the app (development adapter); see jobs/sms.py.
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL") or None,
@@ -96,12 +112,7 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "emarge_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_NAME": "emarge_remember",
-    # A persistent technical cookie: 365 days, within the 13 months the cookie policy allows.
-    "REMEMBER_COOKIE_DURATION": timedelta(days=365),
-    "REMEMBER_COOKIE_HTTPONLY": True,
-    "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "REMEMBER_COOKIE_REFRESH_EACH_REQUEST": False,
+    # The remember-me cookie is Emarge's own (blueprints/accounts/auth.py): Flask-Login's is never set.
     # A page left open all day must still post: the token lives as long as the session.
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_SSL_STRICT": False,
@@ -111,6 +122,9 @@ DEFAULTS = {
     "LANGUAGES": ("fr", "en"),
     "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
     "JOBS_EAGER": False,
+    "SECRET_KEY_FALLBACKS": [],
+    "TRUSTED_PROXIES": 0,
+    "MAIL_OUTBOX": False,
 }
 
 
@@ -125,6 +139,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app) if not (config and config.get("SKIP_ENV")) else {})
     app.config.update(config or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    _check_mail(app.config)
 
     import tenants
     from blueprints import register_blueprints
@@ -141,4 +156,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_web(app)
     init_jobs(app)
     register_blueprints(app)
+    if app.config["TRUSTED_PROXIES"] > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Outermost, so every layer below (the live poll's fast path included) sees the client's address.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app

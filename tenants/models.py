@@ -25,6 +25,9 @@ class Tenant(PlatformBase):
     language: Mapped[str] = mapped_column(String(5), default="fr")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the account holder confirmed their email address; an organization never confirmed is deleted after
+    # tenants.retention.UNCONFIRMED_ORGANIZATION.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     billing: Mapped[BillingProfile | None] = relationship(back_populates="tenant", uselist=False)
 

@@ -1,25 +1,35 @@
-"""Who is signed in. A session is tied to one organization and to the user's session token."""
+"""Who is signed in. A session is tied to one organization and to a login record (blueprints/accounts/logins.py):
+the session cookie holds ``<org>:<login id>:<key>``, the remember-me cookie ``<org>:<login id>:<secret>``."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, make_response, redirect, request, session, url_for
-from flask_login import LoginManager, current_user
+from flask import Flask, abort, current_app, g, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
 
+from blueprints.accounts import logins
 from blueprints.accounts.models import User
-from tenants.db import db
+from blueprints.privacy.cookies import REMEMBER_COOKIE
+from blueprints.web.redirects import redirect_or_hx
+from tenants.db import db, utcnow
 
 login_manager = LoginManager()
 login_manager.session_protection = "basic"
 
 
-def _parse(user_id: str) -> tuple[str, int, str] | None:
+def _parse(value: str) -> tuple[str, int, str] | None:
     try:
-        slug, ident, token = user_id.split(":", 2)
-        return slug, int(ident), token
+        slug, ident, secret = value.split(":", 2)
+        return slug, int(ident), secret
     except ValueError:
         return None
+
+
+def _bind(user: User, slug: str, opened: logins.Opened) -> User:
+    user.login_id = opened.login_id
+    user.login_ref = f"{slug}:{opened.login_id}:{opened.key}"
+    return user
 
 
 @login_manager.user_loader
@@ -28,11 +38,90 @@ def load_user(user_id: str) -> User | None:
     tenant = g.get("tenant")
     if parsed is None or tenant is None or parsed[0] != tenant.slug:
         return None
-    _, ident, token = parsed
-    user = db.session.get(User, ident)
-    if user is None or not user.active or user.session_token != token:
+    slug, login_id, key = parsed
+    found = logins.find_login(tenant.schema, login_id, key)
+    user = db.session.get(User, found) if found else None
+    if user is None or not user.active:
         return None
+    user.login_id, user.login_ref = login_id, user_id
     return user
+
+
+@login_manager.request_loader
+def load_remembered(request) -> User | None:
+    """No live session: a remember-me cookie, spent and replaced, opens a new one."""
+    value = request.cookies.get(REMEMBER_COOKIE)
+    tenant = g.get("tenant")
+    parsed = _parse(value) if value else None
+    if parsed is None or tenant is None or parsed[0] != tenant.slug:
+        return None
+    from blueprints.web.actor import request_origin
+
+    restored = logins.restore_login(tenant.schema, parsed[1], parsed[2], request_origin())
+    user = db.session.get(User, restored[0]) if restored else None
+    if user is None or not user.active:
+        forget_remembered()
+        return None
+    opened = restored[1]
+    _bind(user, tenant.slug, opened)
+    session["_user_id"], session["_fresh"] = user.get_id(), False
+    _remember(tenant.slug, opened)
+    return user
+
+
+def sign_in(user: User, *, remember: bool, origin: dict) -> None:
+    """A fresh session bound to a new login record (committed by the caller)."""
+    slug = g.tenant.slug
+    opened = logins.open_login(user, origin, remember=remember)
+    # Nothing from before survives into the signed-in session.
+    session.clear()
+    login_user(_bind(user, slug, opened))
+    if opened.remember_secret:
+        _remember(slug, opened)
+    elif REMEMBER_COOKIE in request.cookies:
+        forget_remembered()
+
+
+def sign_out() -> None:
+    """End this browser's login: its record is deleted (committed by the caller), its cookies cleared."""
+    if current_user.is_authenticated and current_user.login_id:
+        logins.end_login(current_user.id, current_user.login_id)
+    session.clear()
+    logout_user()
+    if REMEMBER_COOKIE in request.cookies:
+        forget_remembered()
+
+
+# --- the remember-me cookie, set and deleted with the same attributes ------------------------------------------
+
+
+def _remember(slug: str, opened: logins.Opened) -> None:
+    max_age = int((opened.expires_at - utcnow()).total_seconds())
+    g.emarge_remember = (f"{slug}:{opened.login_id}:{opened.remember_secret}", max(max_age, 0))
+
+
+def forget_remembered() -> None:
+    g.emarge_remember = None
+
+
+def cookie_options() -> dict:
+    return {
+        "secure": bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        "httponly": True,
+        "samesite": "Lax",
+        "path": "/",
+    }
+
+
+def _write_remember_cookie(response):
+    if "emarge_remember" not in g:
+        return response
+    if g.emarge_remember is None:
+        response.delete_cookie(REMEMBER_COOKIE, **cookie_options())
+    else:
+        value, max_age = g.emarge_remember
+        response.set_cookie(REMEMBER_COOKIE, value, max_age=max_age, **cookie_options())
+    return response
 
 
 def signed_in_elsewhere() -> bool:
@@ -50,21 +139,6 @@ def _unauthorized():
     return redirect_or_hx(url_for("accounts.login", next=request.full_path.rstrip("?")), 302)
 
 
-def redirect_or_hx(target: str, code: int = 303):
-    """A redirect; for HTMX, an empty answer whose HX-Redirect header makes the browser load ``target``.
-
-    The XHR under HTMX follows a 30x itself, so HTMX never sees a header on it and swaps the whole page it lands
-    on into the element that asked: a page inside the page.
-    """
-    if request.headers.get("HX-Request"):
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-    else:
-        response = redirect(target, code)
-    response.vary.add("HX-Request")
-    return response
-
-
 def admin_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -75,3 +149,15 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+
+    @app.before_request
+    def _load_login_first():
+        # The login is checked (and touched) on its own connection before the request's transaction begins.
+        if g.get("tenant") is not None:
+            current_user._get_current_object()
+
+    app.after_request(_write_remember_cookie)

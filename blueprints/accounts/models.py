@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, time
 
 from flask_login import UserMixin
@@ -14,10 +13,6 @@ from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
 ADMIN = "admin"
 FACILITATOR = "facilitator"
 ROLES = (ADMIN, FACILITATOR)
-
-
-def new_session_token() -> str:
-    return secrets.token_urlsafe(16)
 
 
 class User(UserMixin, TenantBase):
@@ -33,8 +28,6 @@ class User(UserMixin, TenantBase):
     language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Changing it signs the user out everywhere: it is part of the id kept in session and remember-me cookies.
-    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -50,10 +43,35 @@ class User(UserMixin, TenantBase):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
-    def get_id(self) -> str:
-        from tenants import current_tenant
+    # Set by the login loader (blueprints/accounts/auth.py) for the request's own login; not a column.
+    login_ref = None
+    login_id = None
 
-        return f"{current_tenant().slug}:{self.id}:{self.session_token}"
+    def get_id(self) -> str:
+        """What the session cookie holds: the organization, the login record and its key."""
+        if self.login_ref is None:
+            raise RuntimeError("get_id() of a user not signed in through a login record")
+        return self.login_ref
+
+
+class UserLogin(TenantBase):
+    """One signed-in browser. The session and remember-me cookies are bound to it: deleting it signs that browser
+    out, and a copy of its cookies opens nothing. Only hashes of the cookies' secrets are kept."""
+
+    __tablename__ = "user_logins"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "Remember me": the hash of the single-use secret of the cookie, replaced each time it restores a session.
+    remember_hash: Mapped[str | None] = mapped_column(String(64))
+    # A remembered login ends with its cookie; one that is not ends after LOGIN_IDLE without a request.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    browser: Mapped[str] = mapped_column(String(60))
+    system: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AccountToken(TenantBase):

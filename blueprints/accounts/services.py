@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from blueprints.accounts.models import ADMIN, ROLES, AccountToken, Organization, User, new_session_token
+from blueprints.accounts import logins
+from blueprints.accounts.models import ADMIN, ROLES, AccountToken, Organization, User
 from blueprints.accounts.passwords import hash_password, password_problem, verify_password
 from blueprints.audit.services import Actor, record
 from blueprints.messages.services import N_, queue_email
@@ -197,6 +198,20 @@ def record_login(user: User, actor: Actor, remember: bool) -> None:
     record(actor.as_user(user), "user.login", user, remember=remember)
 
 
+def end_login(user: User, login_id: int, actor: Actor) -> bool:
+    """Sign one of the user's browsers out (from the account page)."""
+    ended = logins.end_login(user.id, login_id)
+    if ended:
+        record(actor, "user.login_ended", user, login=login_id)
+    return ended
+
+
+def end_other_logins(user: User, keep: int, actor: Actor) -> int:
+    ended = logins.end_logins(user.id, keep=keep)
+    record(actor, "user.other_logins_ended", user, logins_ended=ended)
+    return ended
+
+
 # --- passwords -----------------------------------------------------------------------------------------------
 
 
@@ -205,15 +220,16 @@ def _set_password(user: User, password: str) -> None:
     if problem:
         raise AccountError(problem)
     user.password_hash = hash_password(password)
-    # Every other session and remember-me cookie of this user stops working.
-    user.session_token = new_session_token()
 
 
-def change_password(user: User, current: str, new: str, actor: Actor) -> None:
+def change_password(user: User, current: str, new: str, actor: Actor, *, keep_login: int | None) -> int:
+    """The new password; every login of the user but ``keep_login`` (the browser asking) ends. Returns how many."""
     if not verify_password(user.password_hash, current):
         raise WrongPassword(_l("Your current password is not correct."))
     _set_password(user, new)
-    record(actor, "user.password_changed", user)
+    ended = logins.end_logins(user.id, keep=keep_login)
+    record(actor, "user.password_changed", user, logins_ended=ended)
+    return ended
 
 
 def request_reset(email: str, actor: Actor) -> None:
@@ -244,7 +260,9 @@ def reset_password(raw: str, password: str, actor: Actor) -> User:
     _spend(token)
     # Receiving the link proves the address.
     user.email_verified_at = user.email_verified_at or utcnow()
-    record(actor.as_user(user), "user.password_reset", user)
+    # Whoever knew the old password is signed out everywhere.
+    ended = logins.end_logins(user.id)
+    record(actor.as_user(user), "user.password_reset", user, logins_ended=ended)
     return user
 
 
@@ -312,5 +330,5 @@ def set_active(user: User, active: bool, actor: Actor) -> None:
         raise AccountError(_l("An organization keeps at least one active administrator."))
     if active != user.active:
         user.active = active
-        user.session_token = new_session_token()
+        logins.end_logins(user.id)
         record(actor, "user.activated" if active else "user.deactivated", user)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from blueprints.accounts import services, throttle
-from blueprints.accounts.auth import admin_required, redirect_or_hx
+from blueprints.accounts import logins, services, throttle
+from blueprints.accounts.auth import admin_required, sign_in, sign_out
 from blueprints.accounts.forms import (
     ChangePasswordForm,
     EmailForm,
@@ -18,8 +19,9 @@ from blueprints.accounts.forms import (
 )
 from blueprints.accounts.models import User
 from blueprints.accounts.services import AccountError
-from blueprints.web.actor import request_actor
+from blueprints.web.actor import request_actor, request_origin
 from blueprints.web.htmx import render
+from blueprints.web.redirects import redirect_or_hx, safe_next
 from tenants import current_tenant
 from tenants.db import db
 
@@ -27,10 +29,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/<org>")
 
 
 def _safe_next(target: str | None) -> str:
-    prefix = f"/{current_tenant().slug}/"
-    if target and target.startswith(prefix) and not target.startswith("//"):
-        return target
-    return url_for("accounts.home")
+    return safe_next(target, url_for("accounts.home"), within=f"/{current_tenant().slug}/")
 
 
 @bp.get("/")
@@ -57,9 +56,7 @@ def login():
             form.email.errors.append(_("Confirm your email address first: follow the link we sent you."))
         else:
             throttle.clear(throttle.LOGIN_ACCOUNT, account)
-            # A fresh session at login: nothing from before survives into the signed-in one.
-            session.clear()
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data, origin=request_origin())
             services.record_login(user, request_actor(), form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")), 303)
@@ -72,10 +69,8 @@ def logout():
         from blueprints.audit.services import record
 
         record(request_actor(), "user.logout", current_user)
-        db.session.commit()
-    # Cleared first: logout_user() leaves the note that makes Flask-Login delete the remember-me cookie.
-    session.clear()
-    logout_user()
+    sign_out()
+    db.session.commit()
     return redirect(url_for("accounts.login"), 303)
 
 
@@ -110,9 +105,8 @@ def reset_password(token: str):
         except AccountError as error:
             form.password.errors.append(str(error))
         else:
+            sign_out()
             db.session.commit()
-            session.clear()
-            logout_user()
             flash(_("Your password has been changed. You can log in with it now."), "success")
             return redirect(url_for("accounts.login"), 303)
     return render_template("accounts/reset.html", form=form), 200 if not form.errors else 422
@@ -164,7 +158,11 @@ def account():
     if request.method == "POST" and "password-password" in request.form and password.validate():
         try:
             services.change_password(
-                current_user, password.current_password.data, password.password.data, request_actor()
+                current_user,
+                password.current_password.data,
+                password.password.data,
+                request_actor(),
+                keep_login=current_user.login_id,
             )
         except services.WrongPassword as error:
             password.current_password.errors.append(str(error))
@@ -172,13 +170,35 @@ def account():
             password.password.errors.append(str(error))
         else:
             db.session.commit()
-            # This session stays signed in with the new token; every other one is ended. A remember-me cookie
-            # of this browser is issued again, else it would die with the old token.
-            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
-            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed. Your other sessions are signed out."), "success")
             return redirect(url_for("accounts.account"), 303)
-    return render_template("accounts/account.html", profile=profile, password=password)
+    return render_template(
+        "accounts/account.html",
+        profile=profile,
+        password=password,
+        logins=logins.active_logins(current_user.id),
+        this_login=current_user.login_id,
+    )
+
+
+@bp.post("/account/logins/<int:login_id>/end")
+@login_required
+def end_login(login_id: int):
+    if login_id == current_user.login_id:
+        abort(400)  # this browser signs out with "Log out"
+    if services.end_login(current_user, login_id, request_actor()):
+        flash(_("That session is signed out."), "success")
+    db.session.commit()
+    return redirect_or_hx(url_for("accounts.account"))
+
+
+@bp.post("/account/logins/end-others")
+@login_required
+def end_other_logins():
+    ended = services.end_other_logins(current_user, current_user.login_id, request_actor())
+    db.session.commit()
+    flash(ngettext("%(num)d other session signed out.", "%(num)d other sessions signed out.", ended), "success")
+    return redirect_or_hx(url_for("accounts.account"))
 
 
 @bp.get("/users")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
@@ -80,3 +80,16 @@ class DevSms(TenantBase):
     body: Mapped[str] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SmsReceipt(TenantBase):
+    """A delivery receipt already applied, by the gateway's message id and status: the same one again is a
+    replay and is refused. Kept for ``tenants.retention.SMS_RECEIPTS``."""
+
+    __tablename__ = "sms_receipts"
+    __table_args__ = (UniqueConstraint("provider_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -31,6 +31,7 @@ from blueprints.web.actor import request_actor
 from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import is_fragment_request, render
+from blueprints.web.keys import secret_keys
 from jobs import MAINTENANCE, enqueue
 from tenants import current_tenant
 from tenants.db import db
@@ -423,7 +424,7 @@ def remove_enrollment(session_id: int, enrollment_id: int):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=IMPORT_SALT)
+    return URLSafeTimedSerializer(secret_keys(current_app.config), salt=IMPORT_SALT)
 
 
 def _import_token(blob_key: str, session_id: int | None, funder: str) -> str:

@@ -217,11 +217,11 @@ class Consent:
         return category in self.categories
 
 
-def _serializer(secret: str) -> URLSafeSerializer:
+def _serializer(secret: str | list[str]) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt="emarge-consent")
 
 
-def encode_consent(secret: str, consent: Consent) -> str:
+def encode_consent(secret: str | list[str], consent: Consent) -> str:
     return _serializer(secret).dumps(
         {
             "i": consent.consent_id,
@@ -232,7 +232,7 @@ def encode_consent(secret: str, consent: Consent) -> str:
     )
 
 
-def decode_consent(secret: str, value: str | None) -> Consent | None:
+def decode_consent(secret: str | list[str], value: str | None) -> Consent | None:
     """The consent in a cookie, whatever its age or version (``is_current`` says whether it still holds)."""
     if not value:
         return None
@@ -327,11 +327,11 @@ def consent_on_record(consent: Consent | None, category: str) -> bool:
 # --- the visitor id of audience measurement -------------------------------------------------------------------
 
 
-def _visitor_serializer(secret: str) -> URLSafeSerializer:
+def _visitor_serializer(secret: str | list[str]) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt="emarge-audience")
 
 
-def new_visitor(secret: str, now: datetime | None = None) -> tuple[str, str, int]:
+def new_visitor(secret: str | list[str], now: datetime | None = None) -> tuple[str, str, int]:
     """A fresh visitor id, its cookie value and the cookie's max-age in seconds."""
     now = now or utcnow()
     visitor = secrets.token_hex(16)
@@ -339,7 +339,7 @@ def new_visitor(secret: str, now: datetime | None = None) -> tuple[str, str, int
     return visitor, value, int(AUDIENCE_LIFETIME.total_seconds())
 
 
-def read_visitor(secret: str, value: str | None, now: datetime | None = None) -> str | None:
+def read_visitor(secret: str | list[str], value: str | None, now: datetime | None = None) -> str | None:
     """The visitor id in a measurement cookie still within its lifetime (the cookie is never extended)."""
     if not value:
         return None

@@ -42,6 +42,8 @@ from blueprints.privacy.forms import AcknowledgeForm, PeriodForm, PolicyPublishF
 from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, SubProcessor
 from blueprints.staff.views import current_staff, staff_required
 from blueprints.web.htmx import is_fragment_request, render
+from blueprints.web.keys import secret_keys
+from blueprints.web.redirects import redirect_or_hx, safe_next
 from tenants.db import bind_schema, db, utcnow
 
 logger = logging.getLogger(__name__)
@@ -58,9 +60,7 @@ def _language() -> str:
 
 
 def _local_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("public.home")
+    return safe_next(target, url_for("public.home"))
 
 
 def _cookie_options(max_age: int | None) -> dict:
@@ -130,7 +130,7 @@ class ConsentState:
 def consent_state() -> ConsentState:
     if "privacy_consent" not in g:
         previous = services.decode_consent(
-            current_app.config["SECRET_KEY"], request.cookies.get(CONSENT_COOKIE)
+            secret_keys(current_app.config), request.cookies.get(CONSENT_COOKIE)
         )
         number = _cookie_policy_number()
         g.privacy_consent = ConsentState(
@@ -250,7 +250,7 @@ def consent():
         response = redirect(_local_next(request.form.get("next")), 303)
     response.set_cookie(
         CONSENT_COOKIE,
-        services.encode_consent(current_app.config["SECRET_KEY"], given),
+        services.encode_consent(secret_keys(current_app.config), given),
         **_cookie_options(int(CONSENT_LIFETIME.total_seconds())),
     )
     if AUDIENCE not in categories:
@@ -292,7 +292,7 @@ def _page_of(path: str) -> str | None:
 def collect():
     if services.refusal_signal(request.headers):
         return _refused()
-    given = services.decode_consent(current_app.config["SECRET_KEY"], request.cookies.get(CONSENT_COOKIE))
+    given = services.decode_consent(secret_keys(current_app.config), request.cookies.get(CONSENT_COOKIE))
     if not services.consent_on_record(given, AUDIENCE):
         return _refused()
     if (request.content_length or 0) > MAX_EVENT_BYTES:
@@ -306,7 +306,7 @@ def collect():
     page = _page_of(str(data.get("path") or "")[:300]) if kind != "time" else ""
     if page is None:
         return _refused()
-    secret = current_app.config["SECRET_KEY"]
+    secret = secret_keys(current_app.config)
     visitor = services.read_visitor(secret, request.cookies.get(AUDIENCE_COOKIE))
     new_cookie = None
     if visitor is None:
@@ -362,11 +362,9 @@ def _require_acknowledgement():
     if not services.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at):
         session["privacy_ack"] = latest
         return None
-    target = url_for("privacy.acknowledge", next=request.full_path.rstrip("?"))
-    response = redirect(target, 303)
-    if request.headers.get("HX-Request"):
-        response.headers["HX-Redirect"] = target
-    return response
+    # An HTMX request gets HX-Redirect on an empty answer: a 303 would be followed by the XHR and the whole
+    # acknowledgement page swapped into a fragment.
+    return redirect_or_hx(url_for("privacy.acknowledge", next=request.full_path.rstrip("?")))
 
 
 @bp.route("/<org>/privacy/acknowledge", methods=["GET", "POST"])
@@ -374,13 +372,10 @@ def _require_acknowledgement():
 def acknowledge():
     tenant = g.tenant
     pending = services.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at)
-    target = request.args.get("next") or ""
-    prefix = f"/{tenant.slug}/"
-    target = (
-        target
-        if target.startswith(prefix) and "privacy/acknowledge" not in target
-        else url_for("accounts.home")
-    )
+    home = url_for("accounts.home")
+    target = safe_next(request.args.get("next"), home, within=f"/{tenant.slug}/")
+    if target.startswith(url_for("privacy.acknowledge")):
+        target = home
     if not pending:
         return redirect(target, 303)
     form = AcknowledgeForm()

@@ -9,6 +9,7 @@ from blueprints.accounts.forms import EmailForm, SignUpForm
 from blueprints.accounts.passwords import hash_password
 from blueprints.audit.services import Actor
 from blueprints.web.actor import request_origin
+from blueprints.web.redirects import safe_next
 from jobs import MESSAGING, enqueue
 from tenants.db import db, ping
 from tenants.provisioning import ProvisioningError
@@ -70,8 +71,7 @@ def set_language():
     language = request.form.get("language")
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
-    target = request.form.get("next") or "/"
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/", 303)
+    return redirect(safe_next(request.form.get("next"), "/"), 303)
 
 
 @bp.get("/healthz")

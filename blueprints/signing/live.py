@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from blueprints.signing.models import SlotVersion
+from blueprints.web.keys import secret_keys
+from blueprints.web.security import security_headers
 from jobs import on_commit
 from tenants import current_tenant
 from tenants.db import bind_schema, db
@@ -84,12 +86,6 @@ class PollFastPath:
     """
 
     PREFIX = "/live/"
-    HEADERS = [
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-        ("Referrer-Policy", "no-referrer"),
-    ]
 
     def __init__(self, wsgi_app, app: Flask):
         from itsdangerous import URLSafeTimedSerializer
@@ -98,8 +94,10 @@ class PollFastPath:
 
         self.wsgi_app = wsgi_app
         self.app = app
-        self.serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=LIVE_SALT)
+        self.serializer = URLSafeTimedSerializer(secret_keys(app.config), salt=LIVE_SALT)
         self.max_age = LIVE_MAX_AGE
+        # The same security headers as every answer of Flask's (HSTS included where cookies are Secure).
+        self.headers = [("Cache-Control", "no-store"), *security_headers(app.config)]
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -122,13 +120,13 @@ class PollFastPath:
         current = value.decode() if value else "0"
         held = parse_qs(environ.get("QUERY_STRING", "")).get("v", [None])[0]
         if held == current:
-            start_response("204 No Content", list(self.HEADERS))
+            start_response("204 No Content", list(self.headers))
             return []
         body = current.encode()
         start_response(
             "200 OK",
             [
-                *self.HEADERS,
+                *self.headers,
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Content-Length", str(len(body))),
             ],

@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
+from blueprints.web.keys import secret_keys
+
 # A salt per purpose: a trainee's token never opens a facilitator's page, nor a live poll.
 SALTS = {
     "trainee": "emarge.signin.trainee",
@@ -20,7 +22,7 @@ LIVE_MAX_AGE = 24 * 3600
 
 
 def _serializer(kind: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALTS[kind])
+    return URLSafeSerializer(secret_keys(current_app.config), salt=SALTS[kind])
 
 
 def link_token(kind: str, slug: str, link_id: int, nonce: str) -> str:
@@ -38,11 +40,11 @@ def read_link_token(kind: str, token: str) -> tuple[str, int, str] | None:
     return slug, link_id, nonce
 
 
-def live_token(secret_key: str, schema: str, slot_id: int) -> str:
+def live_token(secret_key: str | list[str], schema: str, slot_id: int) -> str:
     return URLSafeTimedSerializer(secret_key, salt=LIVE_SALT).dumps([schema, slot_id])
 
 
-def read_live_token(secret_key: str, token: str) -> tuple[str, int] | None:
+def read_live_token(secret_key: str | list[str], token: str) -> tuple[str, int] | None:
     try:
         schema, slot_id = URLSafeTimedSerializer(secret_key, salt=LIVE_SALT).loads(
             token, max_age=LIVE_MAX_AGE

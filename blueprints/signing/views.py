@@ -35,6 +35,7 @@ from blueprints.trainings.models import Slot
 from blueprints.web import csrf
 from blueprints.web.actor import request_origin
 from blueprints.web.htmx import is_fragment_request, render
+from blueprints.web.keys import secret_keys
 from blueprints.web.urls import external_url
 from tenants import current_tenant
 from tenants.db import db, utcnow
@@ -378,7 +379,7 @@ def _live_context(slot: Slot, who, *, error=None):
         version=version,
         poll_url=url_for(
             "signing_live.poll",
-            token=live_token(current_app.config["SECRET_KEY"], current_tenant().schema, slot.id),
+            token=live_token(secret_keys(current_app.config), current_tenant().schema, slot.id),
         ),
         tz=slot.session.timezone,
         user=who.user,
@@ -586,7 +587,7 @@ def poll(token: str):
     Touches no ORM session, no user loader and no translation: a signed token, one Redis GET (or one indexed
     SELECT without Redis). Thousands of open pages polling every second cost little.
     """
-    secret = current_app.config["SECRET_KEY"]
+    secret = secret_keys(current_app.config)
     parsed = read_live_token(secret, token)
     if parsed is None:
         return current_app.response_class(status=404)

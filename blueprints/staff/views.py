@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import wraps
 
 import click
@@ -16,9 +15,11 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from blueprints.accounts import throttle
+from blueprints.accounts import logins, throttle
 from blueprints.accounts.passwords import hash_password, password_problem, verify_password
+from blueprints.staff import totp
 from blueprints.staff.models import Staff
+from blueprints.web.actor import request_origin
 from tenants import all_tenants
 from tenants.db import db, utcnow
 
@@ -33,13 +34,26 @@ class StaffLoginForm(FlaskForm):
     )
 
 
+SESSION_KEY = "staff_login"
+
+
+def _staff_login() -> tuple[int, str] | None:
+    try:
+        ident, key = str(session.get(SESSION_KEY) or "").split(":", 1)
+        return int(ident), key
+    except ValueError:
+        return None
+
+
 def current_staff() -> Staff | None:
+    """The staff member whose live login record this browser's session is bound to."""
     if "staff" not in g:
         staff = None
-        ident, token = session.get("staff_id"), session.get("staff_token")
-        if ident and token:
-            staff = db.session.get(Staff, ident)
-            if staff is None or not staff.active or staff.session_token != token:
+        parsed = _staff_login()
+        found = logins.find_staff_login(*parsed) if parsed else None
+        if found:
+            staff = db.session.get(Staff, found)
+            if staff is not None and not staff.active:
                 staff = None
         g.staff = staff
     return g.staff
@@ -68,15 +82,18 @@ def login():
         throttle.hit(throttle.LOGIN_IP, request.remote_addr or "?")
         staff = db.session.scalars(select(Staff).where(Staff.email == subject)).first()
         password_ok = verify_password(staff.password_hash if staff else None, form.password.data)
-        code_ok = bool(staff) and pyotp.TOTP(staff.totp_secret).verify(form.code.data, valid_window=1)
-        if staff and staff.active and password_ok and code_ok:
+        # The code is spent only behind a right password: a wrong guess burns nothing.
+        code_ok = bool(staff and staff.active and password_ok) and totp.spend_code(staff, form.code.data)
+        if code_ok:
+            opened = logins.open_staff_login(staff.id, request_origin())
             session.clear()
-            session["staff_id"], session["staff_token"] = staff.id, staff.session_token
+            session[SESSION_KEY] = f"{opened.login_id}:{opened.key}"
             staff.last_login_at = utcnow()
             db.session.commit()
             # After the commit: on SQLite a write by another connection in between would make it fail.
             throttle.clear(throttle.STAFF_LOGIN, subject)
             return redirect(url_for("staff.home"), 303)
+        db.session.commit()  # nothing was spent; ends the read before the throttle writes (SQLite)
         throttle.hit(throttle.STAFF_LOGIN, subject)
         form.code.errors.append(_("Email, password or code is not correct."))
     return render_template("staff/login.html", form=form), 200 if not form.errors else 422
@@ -84,8 +101,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.pop("staff_id", None)
-    session.pop("staff_token", None)
+    parsed = _staff_login()
+    if parsed and current_staff() is not None:
+        logins.end_staff_login(parsed[0])
+        db.session.commit()
+    session.pop(SESSION_KEY, None)
     return redirect(url_for("staff.login"), 303)
 
 
@@ -111,8 +131,7 @@ def create_staff(email: str, name: str, password: str):
             email=email.strip().lower(),
             name=name,
             password_hash=hash_password(password),
-            totp_secret=secret,
-            session_token=secrets.token_urlsafe(16),
+            totp_secret=totp.encrypt_secret(secret),
         )
     )
     db.session.commit()

@@ -11,12 +11,12 @@ hx = HTMX()
 
 
 def init_web(app: Flask) -> None:
-    from blueprints.accounts.auth import login_manager
+    from blueprints.accounts import auth
     from blueprints.web import errors, i18n, security
 
     csrf.init_app(app)
     hx.init_app(app)
-    login_manager.init_app(app)
+    auth.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

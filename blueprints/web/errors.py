@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from blueprints.web.htmx import render
@@ -23,6 +26,7 @@ def _messages():
         409: (_("Cannot be done"), _("This change conflicts with what is already recorded.")),
         410: (_("No longer available"), _("This link or page is no longer valid.")),
         413: (_("File too large"), _("The file sent is larger than this page accepts.")),
+        422: (_("Cannot be accepted"), _("Some of what was sent cannot be accepted. Check it and try again.")),
         429: (
             _("Too many attempts"),
             _("Too many attempts in a short time. Wait a few minutes, then try again."),
@@ -31,7 +35,21 @@ def _messages():
             _("Something went wrong"),
             _("An error occurred on our side. It has been recorded; please try again."),
         ),
+        503: (
+            _("Temporarily unavailable"),
+            _("Emarge cannot reach its database for a moment. Nothing you sent was lost: try again shortly."),
+        ),
     }
+
+
+RETRY_AFTER = 30  # seconds, when the database cannot be reached
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached (down, restarting, the pool exhausted), as opposed to a bug."""
+    if isinstance(error, (OperationalError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def render_error(code: int, detail: str | None = None):
@@ -61,5 +79,12 @@ def init_app(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return _http(error)
+        if database_unavailable(error):
+            logger.warning("database unavailable: %s", error)
+            # The page must not reach for the database again (the signed-in user, say).
+            g._login_user = AnonymousUserMixin()
+            response = render_error(503)
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+            return response
         logger.exception("unhandled error", exc_info=error)
         return render_error(500)

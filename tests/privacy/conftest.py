@@ -18,6 +18,7 @@ def make_staff(app, email: str = "sam@emarge.fr") -> int:
     import pyotp
 
     from blueprints.staff.models import Staff
+    from blueprints.staff.totp import encrypt_secret
     from tenants.db import db
 
     with app.app_context():
@@ -25,8 +26,7 @@ def make_staff(app, email: str = "sam@emarge.fr") -> int:
             email=email,
             name="Sam Support",
             password_hash="x",
-            totp_secret=pyotp.random_base32(),
-            session_token=secrets.token_urlsafe(16),
+            totp_secret=encrypt_secret(pyotp.random_base32()),
         )
         db.session.add(staff)
         db.session.commit()
@@ -35,14 +35,15 @@ def make_staff(app, email: str = "sam@emarge.fr") -> int:
 
 def sign_in_staff(app, client) -> int:
     """Put a staff login in ``client``'s session (the login form itself is tested by the staff area)."""
-    from blueprints.staff.models import Staff
+    from blueprints.accounts.logins import open_staff_login
     from tenants.db import db
 
     staff_id = make_staff(app)
     with app.app_context():
-        token = db.session.get(Staff, staff_id).session_token
+        opened = open_staff_login(staff_id, {"ip": "127.0.0.1", "user_agent": "pytest"})
+        db.session.commit()
     with client.session_transaction() as session:
-        session["staff_id"], session["staff_token"] = staff_id, token
+        session["staff_login"] = f"{opened.login_id}:{opened.key}"
     return staff_id
 
 

@@ -17,7 +17,7 @@ class Twins:
 
 # The objects each organization holds, all with id 1: user 1 is the admin, user 2 a facilitator, task 1 is
 # finished with a file to download, participant 1 is enrolled (enrollment 1) in session 1 of training 1, which
-# has slot 1. Only the tenant tells alpha's from beta's. URL arguments the isolation walk knows how to fill:
+# has slot 1, login 1 is a signed-in browser of the admin. Only the tenant tells alpha's from beta's. URL arguments the isolation walk knows how to fill:
 FILLED_ARGS = (
     "user_id",
     "task_id",
@@ -29,6 +29,7 @@ FILLED_ARGS = (
     "message_id",
     "document_id",
     "paper_sheet_id",
+    "login_id",
 )
 
 
@@ -77,7 +78,11 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
         db.session.add(message)
         db.session.flush()
         add_documents(tenant, session, slot, participant)
-        assert message.id == 1, message.id
+        from blueprints.accounts.logins import open_login
+        from blueprints.accounts.models import User
+
+        login = open_login(db.session.get(User, user_id), {"ip": "192.0.2.1", "user_agent": "Firefox/1"}, remember=False)
+        assert (message.id, login.login_id) == (1, 1), (message.id, login.login_id)
         made = (task.id, training.id, session.id, slot.id, participant.id)
         db.session.commit()
     assert made == (1, 1, 1, 1, 1), made

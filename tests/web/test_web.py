@@ -327,6 +327,9 @@ def bare_env(monkeypatch, tmp_path):
         "EMARGE_ENV",
         "SESSION_COOKIE_SECURE",
         "MAIL_SERVER",
+        "MAIL_OUTBOX",
+        "SECRET_KEY_FALLBACKS",
+        "TRUSTED_PROXIES",
     ):
         monkeypatch.delenv(name, raising=False)
     instance = tmp_path / "instance"
@@ -377,11 +380,11 @@ def test_production_session_cookie_is_secure(bare_env, monkeypatch):
     instance, build = bare_env
     monkeypatch.setenv("EMARGE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-production-secret-from-the-environment")
+    monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
     app = build()
     assert app.config["SECRET_KEY"] == "a-production-secret-from-the-environment"
     assert not (instance / "secret_key").exists()
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     response = app.test_client().get("/signup")  # the form's CSRF token starts a session
     assert response.status_code == 200
@@ -391,3 +394,26 @@ def test_production_session_cookie_is_secure(bare_env, monkeypatch):
     assert {"secure", "httponly"} <= attributes
     assert "samesite=lax" in cookies[0].lower()
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_production_refuses_to_start_without_a_mail_server_unless_the_outbox_is_asked_for(
+    bare_env, monkeypatch
+):
+    from app import ConfigError
+
+    instance, build = bare_env
+    monkeypatch.setenv("EMARGE_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-from-the-environment")
+    with pytest.raises(ConfigError, match="MAIL_SERVER"):
+        build()
+    monkeypatch.setenv("MAIL_OUTBOX", "1")
+    assert build().config["MAIL_OUTBOX"] is True
+
+
+def test_key_fallbacks_and_trusted_proxies_are_read_from_the_environment(bare_env, monkeypatch):
+    _, build = bare_env
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", " old-key-1 ,old-key-2,")
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    app = build()
+    assert app.config["SECRET_KEY_FALLBACKS"] == ["old-key-1", "old-key-2"]
+    assert app.config["TRUSTED_PROXIES"] == 1

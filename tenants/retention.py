@@ -1,0 +1,24 @@
+"""How long each kind of data is kept: every retention period of the product, in one place.
+
+A period added anywhere is added here, with what it applies to and what happens at its end, so the privacy
+policy's promises can be read against one page. (Cookie lifetimes are in ``blueprints/privacy/cookies.py``,
+the registry the cookie policy is written from.)
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+# An organization whose account holder never confirmed the email address is deleted, schema and all, this
+# long after it signed up (a daily job).
+UNCONFIRMED_ORGANIZATION = timedelta(days=7)
+
+# A login (one signed-in browser) without "remember me" ends after this long without a request; its record is
+# deleted by the daily purge. A remembered one lasts as long as its cookie (REMEMBER_LIFETIME).
+LOGIN_IDLE = timedelta(hours=24)
+# A staff login ends sooner: it opens every organization's directory.
+STAFF_LOGIN_IDLE = timedelta(hours=12)
+
+# Applied SMS delivery receipts are kept this long to refuse a replay (the gateway's own retries stop far
+# sooner); older ones are deleted.
+SMS_RECEIPTS = timedelta(days=30)
