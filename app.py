@@ -156,6 +156,9 @@ def create_app(config: dict | None = None) -> Flask:
     init_web(app)
     init_jobs(app)
     register_blueprints(app)
+    # The job families that subscribe to the failure hook (jobs.on_job_failure).
+    import jobs.messaging
+    import jobs.tasks  # noqa: F401
     if app.config["TRUSTED_PROXIES"] > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import event
 
 logger = logging.getLogger(__name__)
@@ -44,11 +44,14 @@ class Periodic:
 # Periodic jobs run once per period however many workers run: a Redis key per period decides who enqueues.
 SCHEDULE = (
     Periodic("sweep-messages", "jobs.messaging.sweep_pending", 60, MESSAGING),
+    Periodic("sweep-tasks", "jobs.tasks.sweep_tasks", 60),
     Periodic("send-reminders", "jobs.reminders.send_due_reminders", 60, MESSAGING),
     Periodic("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),
     Periodic("purge-stale-files", "jobs.maintenance.purge_stale_files", 3600),
     Periodic("aggregate-audience", "jobs.audience.aggregate_audience", 3600),
     Periodic("purge-audience-events", "jobs.audience.purge_audience_events", 86400),
+    Periodic("drop-unconfirmed-organizations", "jobs.maintenance.drop_unconfirmed_organizations", 86400),
+    Periodic("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
     Periodic("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),
 )
 
@@ -59,6 +62,64 @@ class JobCall:
     args: tuple
     queue: str
     delay: float = 0
+    # RQ's job id when the caller needs to find the job again (a task's), else RQ chooses one.
+    job_id: str | None = None
+    # What the failure hook's subscribers need to know of the job (the tenant, the task it reports on).
+    meta: dict | None = None
+
+
+# --- one hook for every job failure --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """A job that raised, or whose worker died under it (``abandoned``: killed, out of memory, lost)."""
+
+    func: str
+    args: tuple
+    queue: str
+    meta: dict
+    error: str
+    abandoned: bool
+
+
+_failure_subscribers: dict[str, Callable[[JobFailure], None]] = {}
+
+
+def on_job_failure(subscriber: Callable[[JobFailure], None]) -> Callable[[JobFailure], None]:
+    """Call ``subscriber(failure)`` for every job failure, whichever backend ran the job."""
+    _failure_subscribers[path_of(subscriber)] = subscriber
+    return subscriber
+
+
+def job_failed(failure: JobFailure, app: Flask | None = None) -> None:
+    """Tell every subscriber, each in an app context of its own; one failing never stops the others."""
+    app = app or job_app()
+    for name, subscriber in list(_failure_subscribers.items()):
+        try:
+            with app.app_context():
+                subscriber(failure)
+        except Exception:
+            logger.exception("job failure subscriber %s failed on %s", name, failure.func)
+
+
+def rq_failure_callback(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's on_failure callback: a job raised, or ``StartedJobRegistry.cleanup`` found it abandoned."""
+    from rq.exceptions import AbandonedJobError
+
+    job_failed(rq_failure(job, f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}",
+                          abandoned=exc_type is AbandonedJobError))
+
+
+def rq_failure(job, error: str, *, abandoned: bool) -> JobFailure:
+    return JobFailure(
+        func=job.func_name,
+        args=tuple(job.args or ()),
+        queue=job.origin,
+        meta=dict(job.meta or {}),
+        error=error[:2000],
+        abandoned=abandoned,
+    )
 
 
 def path_of(func: Callable | str) -> str:
@@ -70,12 +131,29 @@ def resolve(path: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def enqueue(func: Callable | str, *args, queue: str = MAINTENANCE, delay: float = 0) -> None:
-    """Run ``func(*args)`` in the background once the current transaction commits (at once if none is open)."""
+def enqueue(
+    func: Callable | str,
+    *args,
+    queue: str = MAINTENANCE,
+    delay: float = 0,
+    job_id: str | None = None,
+    meta: dict | None = None,
+    then: Callable[[bool], object] | None = None,
+) -> None:
+    """Run ``func(*args)`` in the background once the current transaction commits (at once if none is open).
+
+    ``then(handed)`` is called after the attempt, with False when the job service could not be reached.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
-    call = JobCall(path_of(func), args, queue, delay)
-    on_commit(lambda: dispatch(call))
+    call = JobCall(path_of(func), args, queue, delay, job_id, meta)
+
+    def hand_over():
+        handed = dispatch(call)
+        if then is not None:
+            then(handed)
+
+    on_commit(hand_over)
 
 
 def on_commit(callback: Callable[[], object]) -> None:
@@ -98,7 +176,16 @@ def dispatch(call: JobCall, app: Flask | None = None) -> bool:
     """Hand ``call`` to RQ or the embedded runner. False when Redis could not be reached."""
     app = app or current_app._get_current_object()
     backend = app.extensions["emarge.jobs"]
-    return backend.submit(call)
+    handed = backend.submit(call)
+    if not handed and has_app_context():
+        g.emarge_jobs_waiting = True
+    return handed
+
+
+def waiting_for_service() -> bool:
+    """Some job handed over in this app context (a request) could not reach the job service: it waits in the
+    database for the sweep. A page then says "queued", not "sent"."""
+    return bool(g.get("emarge_jobs_waiting"))
 
 
 class RedisBackend:
@@ -125,8 +212,17 @@ class RedisBackend:
         from redis.exceptions import RedisError
 
         try:
+            from rq import Callback
+
             q = self.queue(call.queue)
-            options = {"args": call.args, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+            options = {
+                "args": call.args,
+                "result_ttl": 3600,
+                "failure_ttl": 7 * 86400,
+                "job_id": call.job_id,
+                "meta": call.meta or {},
+                "on_failure": Callback(rq_failure_callback),
+            }
             if call.delay:
                 q.enqueue_in(timedelta(seconds=call.delay), call.func, **options)
             else:
@@ -200,8 +296,12 @@ class EmbeddedBackend:
             try:
                 with self.app.app_context():
                     resolve(call.func)(*call.args)
-            except Exception:
+            except Exception as error:
                 logger.exception("job %s failed", call.func)
+                failure = JobFailure(
+                    call.func, call.args, call.queue, call.meta or {}, f"{type(error).__name__}: {error}", False
+                )
+                job_failed(failure, self.app)
             finally:
                 self.calls.task_done()
             self.tick()

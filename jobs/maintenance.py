@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 
 from jobs import platform_job
 from tenants import all_tenants, tenant_scope
 from tenants.db import db, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 @platform_job
@@ -61,5 +64,59 @@ def purge_stale_files() -> dict:
                     storage().delete(key)
                     task.result = {**task.result, "blob": None, "file_deleted": True}
                     counts["task_files"] += 1
+            db.session.commit()
+    return counts
+
+
+@platform_job
+def drop_unconfirmed_organizations() -> list[str]:
+    """Daily: an organization whose account holder never confirmed the address is deleted, schema and all,
+    ``UNCONFIRMED_ORGANIZATION`` after it signed up. One whose address was confirmed without the platform row
+    hearing of it (a crash between the two) is marked confirmed instead."""
+    from blueprints.accounts.models import User
+    from tenants.models import Tenant
+    from tenants.provisioning import drop
+    from tenants.retention import UNCONFIRMED_ORGANIZATION
+
+    cutoff = utcnow() - UNCONFIRMED_ORGANIZATION
+    candidates = [
+        tenant.ref()
+        for tenant in db.session.scalars(
+            select(Tenant).where(Tenant.confirmed_at.is_(None), Tenant.created_at < cutoff)
+        )
+    ]
+    db.session.commit()
+    dropped = []
+    for ref in candidates:
+        with tenant_scope(ref):
+            verified = db.session.scalars(
+                select(func.min(User.email_verified_at)).where(User.email_verified_at.is_not(None))
+            ).first()
+            db.session.commit()
+        if verified is not None:
+            db.session.execute(update(Tenant).where(Tenant.id == ref.id).values(confirmed_at=verified))
+            db.session.commit()
+            continue
+        drop(ref)
+        dropped.append(ref.slug)
+        logger.info("organization %s dropped: its address was never confirmed", ref.slug)
+    return dropped
+
+
+@platform_job
+def purge_ended_logins() -> dict:
+    """Daily: the records of logins that ended by themselves, and SMS receipts past their replay window."""
+    from blueprints.accounts.logins import purge_expired_logins, purge_expired_staff_logins
+    from blueprints.messages.models import SmsReceipt
+    from tenants.retention import SMS_RECEIPTS
+
+    counts = {"logins": 0, "staff_logins": purge_expired_staff_logins(), "sms_receipts": 0}
+    db.session.commit()
+    for tenant in all_tenants():
+        with tenant_scope(tenant):
+            counts["logins"] += purge_expired_logins()
+            counts["sms_receipts"] += db.session.execute(
+                delete(SmsReceipt).where(SmsReceipt.received_at < utcnow() - SMS_RECEIPTS)
+            ).rowcount
             db.session.commit()
     return counts

@@ -32,7 +32,7 @@ from blueprints.messages.models import (
     Message,
 )
 from blueprints.messages.services import build_email, dispatch_messages
-from jobs import platform_job, tenant_job
+from jobs import JobFailure, on_job_failure, path_of, platform_job, tenant_job
 from jobs.mailer import ConnectionLost, PermanentFailure, TemporaryFailure, UncertainFailure, mailer
 from tenants import all_tenants, current_tenant, tenant_scope
 from tenants.db import db, utcnow
@@ -305,6 +305,36 @@ def _send_texts(batch: _Batch, ids: list[int]) -> None:
             batch.unknown(message, type(error).__name__)
         else:
             batch.sent(message, result.answer, result.provider_id)
+
+
+@on_job_failure
+def batch_job_failed(failure: JobFailure) -> None:
+    """A sending job whose worker died: the message it was sending becomes "unknown" (a person checks it; sending
+    it again could send it twice), and the rest of the batch goes out again at once, not at the next sweep."""
+    if failure.func != path_of(send_messages) or not failure.abandoned or len(failure.args) < 2:
+        return
+    from tenants import find_tenant
+
+    ref = find_tenant(tenant_id=failure.args[0])
+    if ref is None or not ref.active:
+        return
+    ids = [int(i) for i in failure.args[1]]
+    with tenant_scope(ref):
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), Message.status == SENDING)
+            .values(status=UNKNOWN, provider_answer="outcome unknown: the worker stopped while sending")
+            .execution_options(synchronize_session=False)
+        )
+        left = list(
+            db.session.scalars(
+                select(Message.id).where(Message.id.in_(ids), Message.status.in_((PENDING, QUEUED))).order_by(Message.id)
+            )
+        )
+        db.session.commit()
+        if left:
+            logger.warning("%d message(s) of a dead worker's batch enqueued again", len(left))
+            dispatch_messages(ref.id, left)
 
 
 @platform_job

@@ -11,8 +11,11 @@ The gateway protocol (what a real provider's adapter maps to):
   Any other 4xx than 429 is a refusal for good (bad number, bad credentials); 429, 5xx, a timeout, a refused or
   dropped connection, or an answer that is not such JSON are temporary: the message is tried again later.
 - Delivery receipts: the gateway POSTs ``{"id": "<its id>", "status": "delivered" | "failed" | ...,
-  "error": "...", "reference": "..."}`` to the callback URL with ``X-Emarge-Signature: <hex HMAC-SHA256 of the
-  raw body under SMS_RECEIPT_SECRET>`` (see blueprints/messages/hooks.py).
+  "error": "...", "reference": "..."}`` to the callback URL with two headers: ``X-Emarge-Timestamp: <Unix time
+  in seconds>`` and ``X-Emarge-Signature: <hex HMAC-SHA256 under SMS_RECEIPT_SECRET of the organization's
+  address in the URL, a newline, the timestamp, a newline, and the raw body>``. A receipt whose timestamp is
+  more than 5 minutes off is refused (403), and so is one already applied, the same id with the same status
+  (409, not to be retried); 409 "not recorded yet" asks for a retry later (see blueprints/messages/hooks.py).
 
 Without ``SMS_GATEWAY_URL`` the development adapter keeps each SMS as a ``DevSms`` row of the tenant, readable
 in the app: nothing leaves the machine.

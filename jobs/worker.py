@@ -1,7 +1,10 @@
 """The RQ worker class: ``rq worker -w jobs.worker.Worker ...`` (see the README for the whole command).
 
-It adds two things to RQ's forking worker: the Flask app is made once in the parent (the work horses inherit
-it), and while idle the worker enqueues the periodic jobs that are due, once per period across all workers.
+It adds three things to RQ's forking worker: the Flask app is made once in the parent (the work horses inherit
+it); while idle the worker enqueues the periodic jobs that are due, once per period across all workers; and it
+looks for jobs whose worker died (no heartbeat for ``HEARTBEAT_GRACE`` seconds past the last one), every
+``ABANDONED_EVERY`` seconds across all workers, instead of RQ's ten minutes. Each abandoned or killed job goes
+through the one failure hook (``jobs.job_failed``): its task fails with a retry, its unsent messages go out again.
 """
 
 from __future__ import annotations
@@ -10,11 +13,31 @@ import logging
 
 import rq
 
-from jobs import SERIALIZER, dispatch, job_app, tick_periodic
+from jobs import QUEUES, SERIALIZER, dispatch, job_app, job_failed, rq_failure, tick_periodic
 
 logger = logging.getLogger(__name__)
 
 TICK = 10  # seconds between two looks at the schedule while idle
+JOB_MONITORING_INTERVAL = 10  # seconds between two heartbeats of a running job
+HEARTBEAT_GRACE = 15  # a running job whose heartbeat is this late is abandoned (RQ's default: 60)
+ABANDONED_EVERY = 10  # seconds between two looks for abandoned jobs, across all workers
+
+
+def clean_abandoned(connection) -> int:
+    """Move the jobs whose heartbeat expired to the failed registry; RQ calls their failure callback."""
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    if not connection.set("emarge:abandoned-check", "1", nx=True, ex=ABANDONED_EVERY):
+        return 0
+    found = 0
+    for name in QUEUES:
+        registry = StartedJobRegistry(queue=Queue(name, connection=connection, serializer=SERIALIZER))
+        expired = registry.get_expired_job_ids()
+        if expired:
+            found += len(expired)
+            registry.cleanup()
+    return found
 
 
 class _Emarge:
@@ -22,12 +45,17 @@ class _Emarge:
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("serializer", SERIALIZER)
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
         super().__init__(*args, **kwargs)
         self.app = job_app()
 
     def _tick(self) -> None:
         with self.app.app_context():
             tick_periodic(self.connection, lambda call: dispatch(call, self.app))
+            try:
+                clean_abandoned(self.connection)
+            except Exception:
+                logger.exception("looking for abandoned jobs failed")
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
         if timeout is None:  # burst mode: one look, then the queues as they are
@@ -41,6 +69,21 @@ class _Emarge:
 
 
 class Worker(_Emarge, rq.Worker):
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        # RQ adds 60 s to the monitoring interval: a dead worker's job would wait that long to be noticed.
+        interval = self.job_monitoring_interval
+        if job.timeout and job.timeout > 0:
+            return int(min(job.timeout - working_time, interval)) + HEARTBEAT_GRACE
+        return interval + HEARTBEAT_GRACE
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
+        # The horse died (SIGKILL, out of memory): RQ fails the job but calls no failure callback for it.
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        try:
+            job_failed(rq_failure(job, f"work horse killed (waitpid {ret_val})", abandoned=True), self.app)
+        except Exception:
+            logger.exception("failure hook for killed job %s failed", job.id)
+
     def main_work_horse(self, job, queue):
         from tenants.db import db
 

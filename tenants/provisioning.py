@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from tenants.db import begin_ddl, bind_schema, db, detach_all, tenant_file
+from tenants.db import begin_ddl, bind_schema, db, detach_all, tenant_file, utcnow
 from tenants.migrate import build_tenant
 from tenants.models import Tenant, TenantRef
 
@@ -106,6 +106,9 @@ class NewTenant:
     name: str
     language: str = "fr"
     timezone: str = "Europe/Paris"
+    # Self-service sign-ups wait for the account holder to confirm their address; what an operator or the demo
+    # creates is confirmed at once.
+    confirmed: bool = True
 
 
 def slug_taken(slug: str) -> bool:
@@ -152,6 +155,7 @@ def provision(new: NewTenant, populate: Callable[[Session, TenantRef], None] | N
                     language=new.language,
                     timezone=new.timezone,
                     status="active",
+                    confirmed_at=utcnow() if new.confirmed else None,
                 )
                 .returning(table.c.id)
             ).scalar_one()

@@ -47,6 +47,18 @@ class User(UserMixin, TenantBase):
     login_ref = None
     login_id = None
 
+    def __eq__(self, other):
+        # Flask-Login's compares get_id(), which only the signed-in user has: the same row is the same user.
+        if isinstance(other, User):
+            return self.id is not None and self.id == other.id
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # as UserMixin's: users are compared, never kept in sets
+
     def get_id(self) -> str:
         """What the session cookie holds: the organization, the login record and its key."""
         if self.login_ref is None:

@@ -17,9 +17,9 @@ from blueprints.accounts.passwords import hash_password, password_problem, verif
 from blueprints.audit.services import Actor, record
 from blueprints.messages.services import N_, queue_email
 from blueprints.web.urls import external_url
-from tenants import TenantRef, tenant_scope
+from tenants import TenantRef, current_tenant, tenant_scope
 from tenants.db import db, utcnow
-from tenants.models import BillingProfile
+from tenants.models import BillingProfile, Tenant
 from tenants.provisioning import NewTenant, provision
 
 VERIFY, RESET, INVITE = "verify", "reset", "invite"
@@ -153,7 +153,10 @@ def sign_up(data: SignUp, actor: Actor) -> TenantRef:
         record(actor.as_user(admin), "organization.created", admin, session=session, slug=ref.slug)
         verification.append((admin.id, issue_token(session, admin, VERIFY)))
 
-    ref = provision(NewTenant(slug=data.slug, name=data.organization_name, language=data.language), populate)
+    ref = provision(
+        NewTenant(slug=data.slug, name=data.organization_name, language=data.language, confirmed=False),
+        populate,
+    )
     with tenant_scope(ref):
         admin_id, raw = verification[0]
         send_verification(db.session.get(User, admin_id), raw)
@@ -179,8 +182,16 @@ def verify_email(raw: str, actor: Actor) -> User:
     user = db.session.get(User, token.user_id)
     _spend(token)
     user.email_verified_at = utcnow()
+    confirm_organization(current_tenant().id, user.email_verified_at)
     record(actor.as_user(user), "user.email_verified", user)
     return user
+
+
+def confirm_organization(tenant_id: int, when) -> None:
+    """The organization has a confirmed address: it is no longer deleted after UNCONFIRMED_ORGANIZATION."""
+    db.session.execute(
+        update(Tenant).where(Tenant.id == tenant_id, Tenant.confirmed_at.is_(None)).values(confirmed_at=when)
+    )
 
 
 # --- login ---------------------------------------------------------------------------------------------------
@@ -260,6 +271,7 @@ def reset_password(raw: str, password: str, actor: Actor) -> User:
     _spend(token)
     # Receiving the link proves the address.
     user.email_verified_at = user.email_verified_at or utcnow()
+    confirm_organization(current_tenant().id, user.email_verified_at)
     # Whoever knew the old password is signed out everywhere.
     ended = logins.end_logins(user.id)
     record(actor.as_user(user), "user.password_reset", user, logins_ended=ended)
@@ -303,6 +315,7 @@ def accept_invitation(raw: str, password: str, actor: Actor) -> User:
     _set_password(user, password)
     _spend(token)
     user.email_verified_at = utcnow()
+    confirm_organization(current_tenant().id, user.email_verified_at)
     record(actor.as_user(user), "user.invitation_accepted", user)
     return user
 

@@ -8,10 +8,9 @@ from sqlalchemy import select
 from blueprints.accounts.auth import admin_required
 from blueprints.audit.models import AuditEvent
 from blueprints.audit.services import record
-from blueprints.tasks.services import start_task
+from blueprints.tasks.services import launch, start_task
 from blueprints.web.actor import request_actor
-from jobs import MAINTENANCE, enqueue
-from tenants import current_tenant
+from jobs import MAINTENANCE
 from tenants.db import db
 
 bp = Blueprint("audit", __name__, url_prefix="/<org>/audit")
@@ -31,6 +30,6 @@ def index():
 def export():
     task = start_task("audit-export", _("Audit trail export"), current_user.id)
     record(request_actor(), "audit.exported", object_type="tasks", object_id=task.id)
-    enqueue("jobs.exports.export_audit", current_tenant().id, task.id, queue=MAINTENANCE)
+    launch(task, "jobs.exports.export_audit", queue=MAINTENANCE)
     db.session.commit()
     return redirect(url_for("audit.index", task=task.id), 303)

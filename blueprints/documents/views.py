@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from blueprints.accounts import throttle
+from blueprints.audit.services import record
 from blueprints.documents import services
 from blueprints.documents.models import (
     BLANK_SLOT_SHEET,
@@ -29,23 +30,21 @@ from blueprints.documents.services import DocumentError
 from blueprints.participants.models import Participant
 from blueprints.privacy.services import never_measured
 from blueprints.signing.services import is_enrolled, roster_of_session
-from blueprints.tasks.models import FAILED, QUEUED, Task
-from blueprints.tasks.services import start_task
+from blueprints.tasks.models import FAILED, Task
+from blueprints.tasks.services import hand_over, launch, start_task
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
 from blueprints.trainings.models import Slot, TrainingSession
 from blueprints.web import csrf
 from blueprints.web.actor import request_actor
 from blueprints.web.htmx import is_fragment_request
 from blueprints.web.urls import external_url
-from jobs import DOCUMENTS, enqueue
+from jobs import DOCUMENTS
 from tenants import current_tenant
 from tenants.db import db
 
 bp = Blueprint("documents", __name__, url_prefix="/<org>")
 verify_bp = Blueprint("verify", __name__)
 
-# The jobs a failed task may be retried with (their arguments are kept on the task).
-JOBS = ("generate_documents", "build_archive", "export_attendance", "email_certificates")
 # The public check: a few uploads a minute from one address is plenty for a person.
 VERIFY_IP = throttle.Limit("verify-ip", 30, 10 * 60)
 KIND_ORDER = (SESSION_SHEET, CERTIFICATE, PARTICIPANT_SHEET, SLOT_SHEET, BLANK_SLOT_SHEET, SESSION_ARCHIVE)
@@ -98,9 +97,8 @@ def _start(job: str, label: str, session: TrainingSession, *args) -> Task:
     task.result = {
         "retry_url": url_for("documents.retry", task_id=task.id),
         "page_url": url_for("documents.session_documents", session_id=session.id),
-        "job": {"name": job, "args": [session.id, *args]},
     }
-    enqueue(f"jobs.documents.{job}", current_tenant().id, task.id, session.id, *args, queue=DOCUMENTS)
+    launch(task, f"jobs.documents.{job}", session.id, *args, queue=DOCUMENTS)
     return task
 
 
@@ -125,16 +123,15 @@ def _task_of_page() -> Task | None:
 @login_required
 def retry(task_id: int):
     task = db.session.get(Task, task_id)
-    job = (task.result or {}).get("job") if task is not None else None
     if task is None or (task.created_by_user_id != current_user.id and not current_user.is_admin):
         abort(404)
-    if not job or job.get("name") not in JOBS:
+    if not task.job:
         abort(404)
     if task.status == FAILED:
         # The same task runs again: its bar, already on the page, starts over.
-        task.status, task.done, task.error, task.finished_at = QUEUED, 0, None, None
-        task.result = {k: v for k, v in task.result.items() if k in ("retry_url", "job", "page_url")}
-        enqueue(f"jobs.documents.{job['name']}", current_tenant().id, task.id, *job["args"], queue=DOCUMENTS)
+        task.result = {k: v for k, v in task.result.items() if k in ("retry_url", "page_url")}
+        hand_over(task, current_tenant().schema)
+        record(request_actor(), "task.retried", object_type="tasks", object_id=task.id, kind=task.kind)
         db.session.commit()
     if is_fragment_request():
         return render_template("tasks/_task.html", task=task)

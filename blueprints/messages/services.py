@@ -26,12 +26,12 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blueprints.messages.models import EMAIL, FAILED, PENDING, QUEUED, SMS, UNKNOWN, Message
 from jobs import MESSAGING, JobCall, dispatch, on_commit
 from tenants import current_tenant
 from tenants.db import bind_schema, db, utcnow
+from tenants.sql import insert_ignore
 
 logger = logging.getLogger(__name__)
 
@@ -194,9 +194,7 @@ def _write(channel: str, template: str, *, recipient: str, reason: str | None, *
 
 def _insert_ignore(values: dict) -> Message | None:
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING: the caller's transaction survives a duplicate."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Message).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = insert_ignore(Message, db.session.get_bind().dialect.name, ["dedupe_key"]).values(**values)
     return db.session.scalars(statement.returning(Message)).first()
 
 

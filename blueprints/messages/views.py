@@ -33,6 +33,7 @@ from blueprints.trainings.access import participant_or_404, session_or_404, sess
 from blueprints.trainings.models import Training, TrainingSession
 from blueprints.web.actor import request_actor
 from blueprints.web.htmx import is_fragment_request, render
+from jobs import waiting_for_service
 from tenants.db import db
 
 bp = Blueprint("messages", __name__, url_prefix="/<org>")
@@ -291,7 +292,15 @@ def send_invitations(session_id: int):
     outcome = outreach.invite_all(session, request_actor(), again=again)
     db.session.commit()
     parts = []
-    if outcome.sent:
+    if outcome.sent and waiting_for_service():
+        parts.append(
+            ngettext(
+                "Invitation queued for %(num)d participant: it goes out as soon as the sending service is back.",
+                "Invitations queued for %(num)d participants: they go out as soon as the sending service is back.",
+                len(outcome.sent),
+            )
+        )
+    elif outcome.sent:
         parts.append(
             ngettext(
                 "Invitation sent to %(num)d participant.",
@@ -327,11 +336,15 @@ def send_invitation(session_id: int, participant_id: int):
     db.session.commit()
     if found.reachable:
         labels = ", ".join(message_channel_label(ch) for ch in found.channels)
-        return _after_sending(
-            session,
-            _("Invitation sent to %(name)s (%(channels)s).", name=participant.full_name, channels=labels),
-            [],
-        )
+        if waiting_for_service():
+            notice = _(
+                "Invitation to %(name)s (%(channels)s) queued: it goes out as soon as the sending service is back.",
+                name=participant.full_name,
+                channels=labels,
+            )
+        else:
+            notice = _("Invitation sent to %(name)s (%(channels)s).", name=participant.full_name, channels=labels)
+        return _after_sending(session, notice, [])
     return _after_sending(session, "", _skipped([(participant, found.reason)]))
 
 

@@ -24,7 +24,7 @@ from blueprints.participants.forms import (
 )
 from blueprints.participants.models import Participant
 from blueprints.participants.services import ParticipantError
-from blueprints.tasks.services import start_task
+from blueprints.tasks.services import launch, start_task
 from blueprints.trainings.access import participant_or_404, participants_query, session_or_404, sessions_query
 from blueprints.trainings.models import Enrollment, TrainingSession
 from blueprints.web.actor import request_actor
@@ -32,7 +32,7 @@ from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import is_fragment_request, render
 from blueprints.web.keys import secret_keys
-from jobs import MAINTENANCE, enqueue
+from jobs import MAINTENANCE
 from tenants import current_tenant
 from tenants.db import db
 from tenants.storage import storage
@@ -582,10 +582,9 @@ def import_confirm():
             object_id=task.id,
             rows=len(checked.valid),
         )
-        enqueue(
+        launch(
+            task,
             "jobs.imports.import_participants",
-            current_tenant().id,
-            task.id,
             token["b"],
             {str(k): v for k, v in mapping.items()},
             session.id if session else None,

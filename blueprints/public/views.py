@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from blueprints.accounts import services as accounts
+from blueprints.accounts import throttle
 from blueprints.accounts.forms import EmailForm, SignUpForm
 from blueprints.accounts.passwords import hash_password
 from blueprints.audit.services import Actor
@@ -26,6 +27,10 @@ def home():
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
+        throttle.check(
+            (throttle.SIGNUP_IP, request.remote_addr or "?"),
+            (throttle.SIGNUP_EMAIL, accounts.normalize_email(form.email.data)),
+        )
         data = accounts.SignUp(
             organization_name=form.organization_name.data.strip(),
             slug=form.slug.data,
@@ -56,6 +61,10 @@ def signup():
 def find_organization():
     form = EmailForm()
     if form.validate_on_submit():
+        throttle.check(
+            (throttle.FIND_IP, request.remote_addr or "?"),
+            (throttle.FIND_EMAIL, accounts.normalize_email(form.email.data)),
+        )
         enqueue(
             "jobs.messaging.send_organization_finder",
             accounts.normalize_email(form.email.data),
@@ -93,4 +102,14 @@ def healthz():
         except Exception as error:  # noqa: BLE001
             checks["redis"] = f"error: {type(error).__name__}"
     healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
-    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+    degraded = []
+    if checks["redis"].startswith("error"):
+        # What still works without Redis, and how: the database stands in.
+        degraded = [
+            "jobs: kept in the database, handed over by the sweep once Redis is back",
+            "live pages: versions read from the database",
+            "throttling: counted in the database",
+        ]
+    if checks["database"].startswith("error"):
+        degraded.insert(0, "pages: answered 503 with Retry-After until the database is back")
+    return jsonify(status="ok" if healthy else "degraded", degraded=degraded, **checks), 200 if healthy else 503

@@ -1,7 +1,9 @@
 """The live pages' change check: a version per slot, bumped by every change, read without the ORM.
 
-With Redis the version is a key (INCR once the change commits, so a page never fetches a roster older than
-the version it was told); without it, a row of ``slot_versions`` bumped inside the change's transaction.
+A row of ``slot_versions`` is bumped inside the change's transaction, always; with Redis a key is also bumped
+(INCR once the change commits, so a page never fetches a roster older than the version it was told) and the
+poll reads the key. While Redis cannot be reached the poll falls back to the row, its value marked ``d`` so
+that it never equals a Redis value a page holds: the page reloads once on each switch and misses nothing.
 Either way any web process sees every change, and the poll costs one Redis GET or one primary-key SELECT.
 """
 
@@ -11,7 +13,6 @@ import logging
 
 from flask import Flask, current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blueprints.signing.models import SlotVersion
 from blueprints.web.keys import secret_keys
@@ -19,6 +20,7 @@ from blueprints.web.security import security_headers
 from jobs import on_commit
 from tenants import current_tenant
 from tenants.db import bind_schema, db
+from tenants.sql import dialect_insert
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +35,15 @@ def _redis(app: Flask):
 
 def touch(slot_id: int) -> None:
     """Note that ``slot_id``'s attendance changed in the current transaction."""
-    key = KEY.format(schema=current_tenant().schema, slot_id=slot_id)
-    if _redis(current_app) is None:
-        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        statement = insert(SlotVersion).values(slot_id=slot_id, version=1)
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["slot_id"], set_={"version": SlotVersion.__table__.c.version + 1}
-            )
+    statement = dialect_insert(db.session.get_bind().dialect.name)(SlotVersion).values(slot_id=slot_id, version=1)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["slot_id"], set_={"version": SlotVersion.__table__.c.version + 1}
         )
+    )
+    if _redis(current_app) is None:
         return
+    key = KEY.format(schema=current_tenant().schema, slot_id=slot_id)
     app = current_app._get_current_object()
     # Bumped once the change commits, so a page is never told of a roster it cannot read yet.
     on_commit(lambda: _bump(app, {key}))
@@ -52,8 +53,18 @@ def version(app: Flask, schema: str, slot_id: int) -> str:
     """The current version, as text ("0" before any change)."""
     redis = _redis(app)
     if redis is not None:
-        value = redis.get(KEY.format(schema=schema, slot_id=slot_id))
-        return value.decode() if value else "0"
+        from redis.exceptions import RedisError
+
+        try:
+            value = redis.get(KEY.format(schema=schema, slot_id=slot_id))
+            return value.decode() if value else "0"
+        except RedisError:
+            logger.warning("Redis unreachable: live version read from the database")
+            return "d" + _row_version(schema, slot_id)
+    return _row_version(schema, slot_id)
+
+
+def _row_version(schema: str, slot_id: int) -> str:
     with db.engine.connect() as connection:
         bind_schema(connection, schema)
         value = connection.execute(select(SlotVersion.version).where(SlotVersion.slot_id == slot_id)).scalar()

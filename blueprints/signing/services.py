@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blueprints.accounts.models import User, organization
 from blueprints.audit.services import Actor, record
@@ -41,6 +40,7 @@ from blueprints.signing.tokens import link_token, read_link_token
 from blueprints.trainings.models import IN_PERSON, Enrollment, Slot, TrainingSession
 from tenants import current_tenant
 from tenants.db import db, utcnow
+from tenants.sql import insert_ignore
 from tenants.storage import storage
 
 OPENS_BEFORE_MINUTES = 15
@@ -319,9 +319,7 @@ def compute_times(attendance: Attendance, slot: Slot, late_tolerance: int) -> No
 def _insert_ignore(model, values: dict, conflict: list[str], *, returning_row: bool = False):
     """INSERT … ON CONFLICT DO NOTHING, on either back end. Returns the new id (or, with ``returning_row``,
     the new row as an ORM object), None on conflict."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    statement = insert_ignore(model, db.session.get_bind().dialect.name, conflict).values(**values)
     if returning_row:
         return db.session.scalars(statement.returning(model)).first()
     pk = model.__table__.primary_key.columns.values()[0]

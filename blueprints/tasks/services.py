@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import update
 
-from blueprints.tasks.models import DONE, FAILED, RUNNING, Task
+from blueprints.tasks.models import DONE, FAILED, QUEUED, RUNNING, Task
+from jobs import enqueue
 from tenants import current_tenant
 from tenants.db import bind_schema, db, utcnow
 
@@ -14,6 +17,43 @@ def start_task(kind: str, label: str, user_id: int | None) -> Task:
     db.session.add(task)
     db.session.flush()
     return task
+
+
+def launch(task: Task, func: str, *args, queue: str) -> None:
+    """Run ``func(tenant id, task id, *args)`` for ``task`` once the caller commits.
+
+    The job is kept on the task with an id of its own, so the sweep (jobs/tasks.py) can hand it over again
+    while the job service was unreachable, and tell a lost or dead job from one still waiting its turn.
+    """
+    tenant = current_tenant()
+    task.job = {"func": func, "args": [tenant.id, task.id, *args], "queue": queue}
+    hand_over(task, tenant.schema)
+
+
+def hand_over(task: Task, schema: str) -> None:
+    """Enqueue the task's job again (a retry, or the sweep): a new job id, the bar back to "waiting"."""
+    task.status, task.done, task.error, task.finished_at, task.enqueued_at = QUEUED, 0, None, None, None
+    task.updated_at = utcnow()
+    task.job_id = f"task-{schema}-{task.id}-{secrets.token_hex(4)}"
+    job = task.job
+    enqueue(
+        job["func"],
+        *job["args"],
+        queue=job["queue"],
+        job_id=task.job_id,
+        meta={"tenant_id": job["args"][0], "task_id": task.id},
+        then=lambda handed, task_id=task.id, job_id=task.job_id: handed and _mark_enqueued(schema, task_id, job_id),
+    )
+
+
+def _mark_enqueued(schema: str, task_id: int, job_id: str) -> None:
+    with db.engine.begin() as connection:
+        bind_schema(connection, schema)
+        connection.execute(
+            update(Task)
+            .where(Task.id == task_id, Task.job_id == job_id, Task.enqueued_at.is_(None))
+            .values(enqueued_at=utcnow())
+        )
 
 
 class Progress:

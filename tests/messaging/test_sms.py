@@ -277,11 +277,23 @@ def test_a_gateway_refusal_fails_for_good(sms_app, make_tenant, gateway):
 # --- delivery receipts ------------------------------------------------------------------------------------------
 
 
-def post_receipt(client, payload, *, secret: str | None = SECRET, slug: str = "acme", signature=None):
+def post_receipt(
+    client,
+    payload,
+    *,
+    secret: str | None = SECRET,
+    slug: str = "acme",
+    signature=None,
+    timestamp: int | None = None,
+    signed_slug: str | None = None,
+):
+    """A receipt as the gateway sends it: signed over the organization, the timestamp and the body."""
     body = json.dumps(payload).encode()
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
     if signature is None and secret:
-        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json"}
+        signed = (signed_slug or slug).encode() + b"\n" + stamp.encode() + b"\n" + body
+        signature = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Emarge-Timestamp": stamp}
     if signature:
         headers["X-Emarge-Signature"] = signature
     return client.post(f"/hooks/sms/{slug}/receipt", data=body, headers=headers)
@@ -296,8 +308,9 @@ def test_a_delivery_receipt_marks_the_sms_delivered_once(sms_app, make_tenant, g
     assert answer.status_code == 200 and answer.json == {"id": message_id, "status": "delivered"}
     first = one(sms_app, message_id)
     assert first.status == "delivered" and first.delivered_at is not None
-    # Sent again by the gateway, or a late "failed": nothing changes.
-    assert post_receipt(client, {"id": "gw-1", "status": "delivered"}).status_code == 200
+    # The same receipt again (a replay, or the gateway's retry) is refused; a late "failed" changes nothing.
+    replay = post_receipt(client, {"id": "gw-1", "status": "delivered"})
+    assert replay.status_code == 409 and replay.json["error"] == "receipt already applied"
     assert post_receipt(client, {"id": "gw-1", "status": "failed", "error": "late"}).status_code == 200
     again = one(sms_app, message_id)
     assert (again.status, again.delivered_at) == ("delivered", first.delivered_at)
@@ -361,3 +374,34 @@ def test_a_receipt_before_the_worker_recorded_the_answer_is_asked_again_and_one_
     assert post_receipt(client, receipt).status_code == 200
     message = one(sms_app, message_id)
     assert (message.status, message.provider_id) == ("delivered", "gw-77")
+
+
+def test_receipts_are_signed_over_the_organization_and_a_fresh_timestamp(sms_app, make_tenant, gateway):
+    world_of(sms_app, make_tenant)
+    message_id = text(sms_app, "acme", "06 12 34 56 78", add_participant(sms_app, "acme"))
+    run_jobs(sms_app)
+    client = sms_app.test_client()
+    receipt = {"id": "gw-1", "status": "delivered"}
+    # Signed for another organization, then replayed to this one: refused.
+    assert post_receipt(client, receipt, signed_slug="beta").status_code == 403
+    # Signed correctly but six minutes old, or six minutes ahead: refused.
+    assert post_receipt(client, receipt, timestamp=int(time.time()) - 360).status_code == 403
+    assert post_receipt(client, receipt, timestamp=int(time.time()) + 360).status_code == 403
+    # A timestamp changed after signing breaks the signature.
+    body = json.dumps(receipt).encode()
+    stamp = str(int(time.time()) - 3600)
+    signed = b"acme\n" + stamp.encode() + b"\n" + body
+    old_signature = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    moved = client.post(
+        "/hooks/sms/acme/receipt",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Emarge-Timestamp": str(int(time.time())),
+            "X-Emarge-Signature": old_signature,
+        },
+    )
+    assert moved.status_code == 403
+    assert one(sms_app, message_id).status == "sent"
+    assert post_receipt(client, receipt).status_code == 200
+    assert one(sms_app, message_id).status == "delivered"

@@ -1,4 +1,4 @@
-"""logins bound to server-side records, applied SMS receipts
+"""logins bound to server-side records, applied SMS receipts, tasks that keep their job
 
 Revision ID: 5b1e0c7a9d21
 Revises: 88c1d56b0628
@@ -55,6 +55,10 @@ def upgrade():
     op.create_index(
         op.f("ix_sms_receipts_received_at"), "sms_receipts", ["received_at"], unique=False, schema=schema
     )
+    with op.batch_alter_table("tasks", schema=schema) as batch:
+        batch.add_column(sa.Column("job", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("job_id", sa.String(length=80), nullable=True))
+        batch.add_column(sa.Column("enqueued_at", tenants.db.UTCDateTime(timezone=True), nullable=True))
     # Every session and remember-me cookie issued before is bound to nothing: everyone logs in again once.
     with op.batch_alter_table("users", schema=schema) as batch:
         batch.drop_column("session_token")
@@ -64,6 +68,10 @@ def downgrade():
     schema = real_schema(op.get_bind(), TENANT)
     with op.batch_alter_table("users", schema=schema) as batch:
         batch.add_column(sa.Column("session_token", sa.String(length=32), nullable=False, server_default="x"))
+    with op.batch_alter_table("tasks", schema=schema) as batch:
+        batch.drop_column("enqueued_at")
+        batch.drop_column("job_id")
+        batch.drop_column("job")
     op.drop_index(op.f("ix_sms_receipts_received_at"), table_name="sms_receipts", schema=schema)
     op.drop_table("sms_receipts", schema=schema)
     op.drop_index(op.f("ix_user_logins_user_id"), table_name="user_logins", schema=schema)
