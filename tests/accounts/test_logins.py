@@ -86,7 +86,7 @@ def test_a_cookie_of_a_login_record_of_another_user_or_organization_is_a_strange
 
 
 def test_the_account_page_lists_sessions_and_ends_one_or_all_others(app, client, make_tenant, new_client):
-    make_tenant("acme", admin="ada@acme.fr")
+    make_tenant("acme", admin="ada@acme.fr", language="en")
     phone = new_client()
     phone.environ_base["HTTP_USER_AGENT"] = (
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "

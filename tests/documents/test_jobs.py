@@ -136,15 +136,21 @@ def test_a_reason_the_user_can_act_on_is_shown(app, make_tenant, monkeypatch):
     world = english_world(app, make_tenant)
     admin = signed_in(app)
     # The participant was taken off the session between the click and the job.
+    item = {"kind": "participant_sheet", "participant_id": world.participant_ids[0]}
+    actor = {"kind": "user", "label": "ada"}
     with tenant_scope(SLUG, app) as tenant:
         task = start_task("documents.generate_documents", "Individual sheet", 1)
-        task.result = {"retry_url": f"/{SLUG}/tasks/{task.id}/retry", "job": {"name": "generate_documents"}}
+        task.result = {"retry_url": f"/{SLUG}/tasks/{task.id}/retry"}
+        task.job = {
+            "func": "jobs.documents.generate_documents",
+            "args": [tenant.id, task.id, world.session_id, [item], actor],
+            "queue": "documents",
+        }
         db.session.execute(delete(Enrollment).where(Enrollment.participant_id == world.participant_ids[0]))
         db.session.commit()
         task_id = task.id
-    item = {"kind": "participant_sheet", "participant_id": world.participant_ids[0]}
     with app.app_context(), pytest.raises(Exception, match="not enrolled"):
-        generate_documents(tenant.id, task_id, world.session_id, [item], {"kind": "user", "label": "ada"})
+        generate_documents(tenant.id, task_id, world.session_id, [item], actor)
     fragment = bar(admin, task_id)
     assert "This task failed. This participant is not enrolled in the session." in fragment
     assert "Retry" in fragment
