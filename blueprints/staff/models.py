@@ -19,11 +19,11 @@ class Staff(PlatformBase):
     password_hash: Mapped[str] = mapped_column(String(200))
     # Encrypted with a key derived from SECRET_KEY (blueprints/staff/totp.py), never stored in clear.
     totp_secret: Mapped[str] = mapped_column(String(255))
-    # The last authenticator time step accepted: a code is good once.
-    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last authenticator time step accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class StaffLogin(PlatformBase):

@@ -28,14 +28,14 @@ class Task(TenantBase):
     result: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     created_by_user_id: Mapped[int | None] = mapped_column(BigID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The job that fills the task ({func, args, queue}), kept so that a sweep or a retry can hand it over again.
     job: Mapped[dict | None] = mapped_column(JSON)
     job_id: Mapped[str | None] = mapped_column(String(80))
     # When the job service took the job; None while it could not be reached ("waiting for the job service").
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def finished(self) -> bool:

@@ -156,3 +156,40 @@ def test_a_failing_tenant_is_named_and_nothing_is_half_migrated(app):
     assert again.exit_code == 0, again.output
     assert f"already at head, {4 - upgraded} upgraded" in again.output
     assert set(_versions(app, [t.schema for t in tenants]).values()) == {target}
+
+
+def test_the_platform_migration_encrypts_staff_secrets_and_keeps_organizations_confirmed(tmp_path):
+    """From the revision before logins: a staff secret kept in clear is encrypted, an organization made then
+    counts as confirmed (it is never deleted as unconfirmed)."""
+    from sqlalchemy import text
+
+    from app import create_app
+    from blueprints.staff.totp import decrypt_secret
+    from tenants.db import db
+    from tenants.migrate import upgrade_platform
+    from tests.conftest import _base_config
+
+    app = create_app({**_base_config(str(tmp_path)), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
+    with app.app_context():
+        with db.engine.begin() as connection:
+            upgrade_platform(connection, "c3c9f62b6171")
+            connection.execute(
+                text(
+                    "INSERT INTO staff (email, name, password_hash, totp_secret, active, session_token, created_at)"
+                    " VALUES ('sam@emarge.fr', 'Sam', 'x', 'JBSWY3DPEHPK3PXP', 1, 't', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO tenants (slug, schema, name, status, language, timezone, created_at)"
+                    " VALUES ('old', 'tenant_old', 'Old', 'active', 'fr', 'Europe/Paris', '2026-01-01 00:00:00')"
+                )
+            )
+        with db.engine.begin() as connection:
+            upgrade_platform(connection)
+            stored = connection.execute(text("SELECT totp_secret, totp_last_step FROM staff")).one()
+            confirmed = connection.execute(text("SELECT confirmed_at FROM tenants")).scalar()
+        assert stored.totp_secret != "JBSWY3DPEHPK3PXP" and stored.totp_last_step is None
+        assert decrypt_secret(stored.totp_secret) == "JBSWY3DPEHPK3PXP"
+        assert confirmed is not None
+        db.engine.dispose()
