@@ -54,3 +54,16 @@ def test_the_email_lists_every_organization_of_the_address(app, client, make_ten
     [mail] = smtp_server.to("peter@initech.fr")
     assert mail["Subject"] != "Your Emarge organizations"
     assert len(smtp_server.messages) == 2
+
+
+def test_find_is_throttled_per_address_and_per_ip(app, client, new_client):
+    for _ in range(3):
+        assert client.post("/find", data={"email": "ada@acme.fr"}).status_code == 200
+    blocked = client.post("/find", data={"email": "Ada@Acme.fr"})  # the same address, however written
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert client.post("/find", data={"email": "bob@acme.fr"}).status_code == 200
+    assert client.post("/find", data={"email": "carl@acme.fr"}).status_code == 200
+    assert client.post("/find", data={"email": "dan@acme.fr"}).status_code == 429  # six from this IP
+    elsewhere = new_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.8"
+    assert elsewhere.post("/find", data={"email": "dan@acme.fr"}).status_code == 200

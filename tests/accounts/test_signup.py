@@ -133,3 +133,64 @@ def test_bad_input_is_refused_and_nothing_created(app, client, make_tenant, smtp
     response = client.post("/signup", data=form(vat_number=""))
     assert response.status_code == 200, text(response)
     assert tenant_slugs(app) == ["taken", "dupont"]
+
+
+def test_signups_are_throttled_per_address_and_per_ip(app, client, new_client):
+    # Three sign-ups a day with one address, whatever the organization.
+    for n in range(3):
+        assert client.post("/signup", data=form(slug=f"dupont{n}")).status_code == 200
+    blocked = client.post("/signup", data=form(slug="dupont9"))
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 3600
+    assert "dupont9" not in tenant_slugs(app)  # nothing provisioned for a refused one
+    # Five an hour from one address (IP), whatever the email.
+    for n in range(2):
+        response = client.post("/signup", data=form(slug=f"other{n}", email=f"c{n}@example.org"))
+        assert response.status_code == 200
+    assert client.post("/signup", data=form(slug="other9", email="c9@example.org")).status_code == 429
+    elsewhere = new_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert elsewhere.post("/signup", data=form(slug="other8", email="c8@example.org")).status_code == 200
+
+
+def test_an_organization_never_confirmed_is_dropped_after_seven_days(app, client, make_tenant):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from jobs.maintenance import drop_unconfirmed_organizations
+    from tenants import find_tenant
+    from tenants.db import db, utcnow
+    from tenants.models import Tenant
+
+    assert client.post("/signup", data=form(slug="ghost", email="ghost@example.org")).status_code == 200
+    assert client.post("/signup", data=form(slug="fresh", email="fresh@example.org")).status_code == 200
+    make_tenant("acme", admin="ada@acme.fr")  # made by an operator: confirmed at once
+    with app.app_context():
+        old = utcnow() - timedelta(days=8)
+        db.session.execute(update(Tenant).where(Tenant.slug.in_(["ghost", "acme"])).values(created_at=old))
+        db.session.commit()
+        assert drop_unconfirmed_organizations() == ["ghost"]
+        assert find_tenant(slug="ghost") is None
+        assert find_tenant(slug="fresh") is not None  # not seven days yet
+    assert sorted(tenant_slugs(app)) == ["acme", "fresh"]
+
+
+def test_confirming_the_address_keeps_the_organization(app, client, smtp_server, jobs):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from jobs.maintenance import drop_unconfirmed_organizations
+    from tenants import find_tenant
+    from tenants.db import db, utcnow
+    from tenants.models import Tenant
+
+    assert client.post("/signup", data=form()).status_code == 200
+    jobs()
+    link = smtp_server.link(last_mail(smtp_server, "claire.dupont@example.org"))
+    assert client.get(path_of(link)).status_code == 303
+    with app.app_context():
+        db.session.execute(update(Tenant).values(created_at=utcnow() - timedelta(days=30)))
+        db.session.commit()
+        assert drop_unconfirmed_organizations() == []
+        assert find_tenant(slug="dupont") is not None
