@@ -1,0 +1,40 @@
+"""A substantial policy change met by an HTMX request, in a real Chromium: the browser goes to the
+acknowledgement page, never a page swapped inside the page (the test client cannot see that difference)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_login_browser import Phone, live_server  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_htmx_request_leads_to_the_acknowledgement_page_as_a_whole_page(app, browser, live_server):  # noqa: F811
+    from blueprints.privacy import services
+    from tenants.db import db
+
+    phone = Phone(browser, live_server)
+    try:
+        phone.log_in()
+        page = phone.page
+        page.goto(f"{live_server}/acme/trainings")
+        assert page.locator("#training-q").count() == 1
+        with app.app_context():
+            services.publish(
+                "cookies",
+                body_fr="<p>Texte révisé</p>",
+                body_en="<p>Revised text</p>",
+                summary_fr="Nous ajoutons un sous-traitant.",
+                summary_en="We add a sub-processor.",
+                substantial=True,
+            )
+            db.session.commit()
+        # The live search asks for its results fragment with HTMX.
+        with page.expect_navigation(url="**/acme/privacy/acknowledge**"):
+            page.fill("#training-q", "first aid")
+        assert "We add a sub-processor." in page.content()
+        assert page.locator("main").count() == 1  # one page, not the acknowledgement inside the trainings
+        assert page.locator("#training-q").count() == 0
+    finally:
+        phone.context.close()
