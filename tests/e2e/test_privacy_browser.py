@@ -168,9 +168,11 @@ def test_banner_at_the_bottom_then_refuse_means_no_measurement_at_all(visitor, s
     for path in ("/signup", "/privacy", "/privacy/cookies", "/"):
         visitor.goto(path)
         assert banner(page).count() == 0
+        # Decided by the page itself, not by how long the test waits: measurement is off on every page.
+        assert page.locator("meta[name=emarge-audience]").get_attribute("content") == "off"
     page.locator("[data-measure]").first.click()
     page.wait_for_load_state()
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)  # and, belt and braces, no late request either
     assert visitor.collected == []
     assert stored_events(served) == 0
     assert set(visitor.cookies()) == {"emarge_session", "emarge_consent"}
@@ -272,6 +274,7 @@ def test_a_visitor_with_gpc_is_never_measured(browser, live_server, served):
         v.page.wait_for_selector("#consent-region .consent-saved")
         for path in ("/signup", "/privacy", "/"):
             v.goto(path)
+            assert v.page.locator("meta[name=emarge-audience]").get_attribute("content") == "off"
         v.page.locator("[data-measure]").first.click()
         v.page.wait_for_load_state()
         v.page.wait_for_timeout(300)
