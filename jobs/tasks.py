@@ -31,6 +31,8 @@ UNSENT_AFTER = timedelta(seconds=30)
 QUEUED_CHECK_AFTER = timedelta(minutes=2)
 # A running task that has not moved for this long, with no live job behind it, failed.
 RUNNING_STALE = timedelta(minutes=15)
+# Without Redis the jobs wait in the web process's memory: one still queued this long was lost with a restart.
+EMBEDDED_LOST_AFTER = timedelta(minutes=10)
 
 STOPPED = "the job stopped before it finished (its worker stopped or the database was unreachable)"
 
@@ -103,6 +105,9 @@ def sweep_tasks() -> dict:
                     counts["failed"] += fail_task(task.id, STOPPED)
                 elif task.status == QUEUED and redis is not None and state is None:
                     hand_over(task, tenant.schema)  # the job service lost it
+                    counts["handed_over"] += 1
+                elif task.status == QUEUED and redis is None and task.enqueued_at < now - EMBEDDED_LOST_AFTER:
+                    hand_over(task, tenant.schema)  # the embedded runner lost it (a restart)
                     counts["handed_over"] += 1
                 elif task.status == RUNNING and task.updated_at < now - RUNNING_STALE and state != "started":
                     counts["failed"] += fail_task(task.id, STOPPED)

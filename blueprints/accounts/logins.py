@@ -107,22 +107,29 @@ def _alive(expires_at: datetime | None, last_seen_at: datetime, now: datetime, i
     return last_seen_at > now - idle
 
 
-def find_login(schema: str, login_id: int, key: str) -> int | None:
-    """The user id of the live login ``login_id`` whose key is ``key``; its last-seen time kept fresh."""
-    t = UserLogin.__table__
+def _find(table, owner, login_id: int, key: str, schema: str | None, idle: timedelta) -> int | None:
+    """The owner's id of the live record ``login_id`` whose key is ``key``; its last-seen time kept fresh."""
     now = utcnow()
+    expires = table.c.expires_at if "expires_at" in table.c else None
     with db.engine.begin() as connection:
         bind_schema(connection, schema)
         row = connection.execute(
-            select(t.c.user_id, t.c.key_hash, t.c.expires_at, t.c.last_seen_at).where(t.c.id == login_id)
+            select(owner, table.c.key_hash, table.c.last_seen_at, *([expires] if expires is not None else []))
+            .where(table.c.id == login_id)
         ).first()
         if row is None or not _same(key, row.key_hash):
             return None
-        if not _alive(row.expires_at, row.last_seen_at, now, LOGIN_IDLE):
+        if not _alive(row.expires_at if expires is not None else None, row.last_seen_at, now, idle):
             return None
         if row.last_seen_at < now - TOUCH_EVERY:
-            connection.execute(update(t).where(t.c.id == login_id).values(last_seen_at=now))
-    return row.user_id
+            connection.execute(update(table).where(table.c.id == login_id).values(last_seen_at=now))
+    return row[0]
+
+
+def find_login(schema: str, login_id: int, key: str) -> int | None:
+    """The user id of the live login ``login_id`` whose key is ``key``."""
+    t = UserLogin.__table__
+    return _find(t, t.c.user_id, login_id, key, schema, LOGIN_IDLE)
 
 
 def restore_login(schema: str, login_id: int, secret: str, origin: dict) -> tuple[int, Opened] | None:
@@ -211,19 +218,7 @@ def open_staff_login(staff_id: int, origin: dict) -> Opened:
 def find_staff_login(login_id: int, key: str) -> int | None:
     """The staff id of the live staff login ``login_id`` whose key is ``key``."""
     t = StaffLogin.__table__
-    now = utcnow()
-    with db.engine.begin() as connection:
-        bind_schema(connection, None)
-        row = connection.execute(
-            select(t.c.staff_id, t.c.key_hash, t.c.last_seen_at).where(t.c.id == login_id)
-        ).first()
-        if row is None or not _same(key, row.key_hash):
-            return None
-        if not _alive(None, row.last_seen_at, now, STAFF_LOGIN_IDLE):
-            return None
-        if row.last_seen_at < now - TOUCH_EVERY:
-            connection.execute(update(t).where(t.c.id == login_id).values(last_seen_at=now))
-    return row.staff_id
+    return _find(t, t.c.staff_id, login_id, key, None, STAFF_LOGIN_IDLE)
 
 
 def end_staff_login(login_id: int) -> None:

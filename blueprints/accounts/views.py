@@ -22,6 +22,7 @@ from blueprints.accounts.services import AccountError
 from blueprints.web.actor import request_actor, request_origin
 from blueprints.web.htmx import render
 from blueprints.web.redirects import redirect_or_hx, safe_next
+from jobs import waiting_for_service
 from tenants import current_tenant
 from tenants.db import db
 
@@ -227,7 +228,13 @@ def invite():
             form.email.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            if waiting_for_service():
+                flash(
+                    _("Invitation to %(email)s queued: it goes out as soon as the sending service is back.", email=user.email),
+                    "success",
+                )
+            else:
+                flash(_("Invitation sent to %(email)s.", email=user.email), "success")
             return redirect_or_hx(url_for("accounts.users"))
     people = db.session.scalars(select(User).order_by(User.last_name, User.first_name)).all()
     return render("accounts/users.html", "accounts/_invite_form.html", status=422, users=people, form=form)
