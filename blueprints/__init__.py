@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.privacy.views import bp as privacy
     from blueprints.public.views import bp as public
     from blueprints.settings.views import bp as settings
+    from blueprints.staff import privacy as _staff_privacy_pages  # noqa: F401 - routes on the staff blueprint
     from blueprints.staff.views import bp as staff
     from blueprints.tasks.views import bp as tasks
     from blueprints.trainings.views import bp as trainings
@@ -28,8 +29,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(message_hooks)
 
+    from blueprints.documents.verify import verify_bp as verify
     from blueprints.documents.views import bp as documents
-    from blueprints.documents.views import verify_bp as verify
 
     app.register_blueprint(documents)
     app.register_blueprint(verify)

@@ -16,6 +16,8 @@ from tenants.db import BigID, PlatformBase, UTCDateTime, utcnow
 PRIVACY = "privacy"
 COOKIES = "cookies"
 LEGAL = "legal"
+# The policies by kind, as their pages title them (translated where shown).
+TITLES = {PRIVACY: "Privacy policy", COOKIES: "Cookie policy", LEGAL: "Legal notice"}
 POLICY_KINDS = (PRIVACY, COOKIES, LEGAL)
 # Kinds whose substantial changes are emailed and acknowledged at login.
 ACKNOWLEDGED_KINDS = (PRIVACY, COOKIES)

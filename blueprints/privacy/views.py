@@ -7,7 +7,6 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -38,13 +37,12 @@ from blueprints.privacy.cookies import (
     OPTIONAL,
     REGISTRY,
 )
-from blueprints.privacy.forms import AcknowledgeForm, PeriodForm, PolicyPublishForm, SubProcessorForm
-from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, SubProcessor
-from blueprints.staff.views import current_staff, staff_required
+from blueprints.privacy.forms import AcknowledgeForm
+from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, TITLES
 from blueprints.web.htmx import is_fragment_request, render
 from blueprints.web.keys import secret_keys
 from blueprints.web.redirects import redirect_or_hx, safe_next
-from tenants.db import bind_schema, db, utcnow
+from tenants.db import bind_schema, db
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +154,6 @@ def _privacy_context():
 
 # --- public pages ---------------------------------------------------------------------------------------------
 
-TITLES = {PRIVACY: "Privacy policy", COOKIES: "Cookie policy", LEGAL: "Legal notice"}
 ENDPOINTS = {
     PRIVACY: "privacy.privacy_policy",
     COOKIES: "privacy.cookie_policy",
@@ -387,113 +384,3 @@ def acknowledge():
     return render_template(
         "privacy/acknowledge.html", pending=pending, form=form, language=_language(), endpoints=ENDPOINTS
     )
-
-
-# --- staff: policies, sub-processors, audience ----------------------------------------------------------------
-
-
-@bp.get("/staff/privacy/")
-@staff_required
-def staff_policies():
-    return render_template(
-        "privacy/staff_policies.html",
-        histories={kind: services.history(kind) for kind in (PRIVACY, COOKIES, LEGAL)},
-        titles=TITLES,
-        staff=current_staff(),
-    )
-
-
-@bp.route("/staff/privacy/publish", methods=["GET", "POST"])
-@staff_required
-def staff_publish():
-    form = PolicyPublishForm()
-    if request.method == "GET":
-        kind = request.args.get("kind", PRIVACY)
-        current = services.latest(kind) if kind in TITLES else None
-        if current:
-            form.kind.data, form.body_fr.data, form.body_en.data = kind, current.body_fr, current.body_en
-    if form.validate_on_submit():
-        row = services.publish(
-            form.kind.data,
-            body_fr=form.body_fr.data,
-            body_en=form.body_en.data,
-            summary_fr=form.summary_fr.data or "",
-            summary_en=form.summary_en.data or "",
-            substantial=form.substantial.data,
-            staff_id=current_staff().id,
-        )
-        db.session.commit()
-        if row.substantial:
-            flash(
-                _("Version %(number)d published. Account holders are being emailed.", number=row.number),
-                "success",
-            )
-        else:
-            flash(_("Version %(number)d published.", number=row.number), "success")
-        return redirect(url_for("privacy.staff_policies"), 303)
-    return render_template("privacy/staff_publish.html", form=form), 200 if not form.errors else 422
-
-
-@bp.route("/staff/privacy/sub-processors", methods=["GET", "POST"])
-@staff_required
-def staff_sub_processors():
-    form = SubProcessorForm()
-    if form.validate_on_submit():
-        services.save_sub_processor(None, **_sub_processor_values(form))
-        db.session.commit()
-        flash(_("Sub-processor added."), "success")
-        return redirect(url_for("privacy.staff_sub_processors"), 303)
-    return render_template(
-        "privacy/staff_sub_processors.html", rows=services.sub_processors(), form=form
-    ), 200 if not form.errors else 422
-
-
-def _sub_processor_values(form: SubProcessorForm) -> dict:
-    return {
-        "name": form.name.data.strip(),
-        "role_fr": form.role_fr.data.strip(),
-        "role_en": form.role_en.data.strip(),
-        "country": form.country.data.strip(),
-        "leaves_eu": bool(form.leaves_eu.data),
-        "safeguards": (form.safeguards.data or "").strip(),
-        "position": form.position.data or 0,
-    }
-
-
-@bp.route("/staff/privacy/sub-processors/<int:row_id>", methods=["GET", "POST"])
-@staff_required
-def staff_sub_processor(row_id: int):
-    row = db.session.get(SubProcessor, row_id) or abort(404)
-    form = SubProcessorForm(obj=row)
-    if form.validate_on_submit():
-        services.save_sub_processor(row, **_sub_processor_values(form))
-        db.session.commit()
-        flash(_("Sub-processor saved."), "success")
-        return redirect(url_for("privacy.staff_sub_processors"), 303)
-    return render_template(
-        "privacy/staff_sub_processor.html", row=row, form=form
-    ), 200 if not form.errors else 422
-
-
-@bp.post("/staff/privacy/sub-processors/<int:row_id>/delete")
-@staff_required
-def staff_sub_processor_delete(row_id: int):
-    row = db.session.get(SubProcessor, row_id) or abort(404)
-    services.remove_sub_processor(row)
-    db.session.commit()
-    flash(_("Sub-processor removed from the list."), "success")
-    return redirect(url_for("privacy.staff_sub_processors"), 303)
-
-
-@bp.get("/staff/audience")
-@staff_required
-def staff_audience():
-    form = PeriodForm(request.args)
-    today = services.local_day(utcnow())
-    end = form.end.data if form.validate() and form.end.data else today
-    start = form.start.data if form.start.data else end - timedelta(days=29)
-    if start > end:
-        start, end = end, start
-    start = max(start, end - timedelta(days=731))  # two years at most on one page
-    form.start.data, form.end.data = start, end
-    return render_template("privacy/staff_audience.html", form=form, f=services.figures(start, end))

@@ -130,14 +130,14 @@ def test_wrong_files_are_answered_clearly(app, make_tenant, monkeypatch):
 
 
 def test_checks_are_throttled_per_address(app, make_tenant, monkeypatch):
-    from blueprints.documents import views
+    from blueprints.documents import verify
     from blueprints.documents.models import SESSION_SHEET
 
     fake_renderer(monkeypatch)
     world = english_world(app, make_tenant)
     sheet = issue(app, SESSION_SHEET, world.session_id)
     genuine = stored(app, sheet["blob_key"])
-    monkeypatch.setattr(views, "VERIFY_IP", views.throttle.Limit("verify-ip-test", 2, 600))
+    monkeypatch.setattr(verify, "VERIFY_IP", verify.throttle.Limit("verify-ip-test", 2, 600))
     client = public(app)
     assert upload(client, sheet["verification_code"], genuine).status_code == 200
     assert upload(client, sheet["verification_code"], genuine).status_code == 200
