@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from jobs import platform_job
 from tenants import all_tenants, tenant_scope
 from tenants.db import db, utcnow
+from tenants.retention import ACCOUNT_TOKENS_PAST_EXPIRY, IMPORT_UPLOAD, TASK_FILES
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +23,10 @@ def purge_expired_tokens() -> None:
     for tenant in all_tenants():
         with tenant_scope(tenant):
             db.session.execute(
-                delete(AccountToken).where(AccountToken.expires_at < utcnow() - timedelta(days=7))
+                delete(AccountToken).where(AccountToken.expires_at < utcnow() - ACCOUNT_TOKENS_PAST_EXPIRY)
             )
             db.session.commit()
 
-
-# A file a task made (an export) can be downloaded this long after the task finished, then it is deleted.
-TASK_FILES_KEPT = timedelta(days=7)
 
 
 @platform_job
@@ -36,7 +34,6 @@ def purge_stale_files() -> dict:
     """Delete the files nobody needs any more: CSV uploads of imports never confirmed (their preview link has
     expired) and the files exports made, a week after. Both hold personal data; neither is a record."""
     from blueprints.audit.models import AuditEvent
-    from blueprints.participants.views import IMPORT_MAX_AGE
     from blueprints.tasks.models import Task
     from tenants.storage import Blob, storage
 
@@ -51,13 +48,13 @@ def purge_stale_files() -> dict:
                 .where(
                     AuditEvent.action == "participants.import_uploaded",
                     AuditEvent.object_type == "blobs",
-                    AuditEvent.occurred_at < now - timedelta(seconds=IMPORT_MAX_AGE) - timedelta(hours=1),
+                    AuditEvent.occurred_at < now - IMPORT_UPLOAD - timedelta(hours=1),
                 )
             ).all()
             for blob_id in uploads:
                 storage().delete(str(blob_id))
             counts["uploads"] += len(uploads)
-            finished = db.session.scalars(select(Task).where(Task.finished_at < now - TASK_FILES_KEPT)).all()
+            finished = db.session.scalars(select(Task).where(Task.finished_at < now - TASK_FILES)).all()
             for task in finished:
                 key = (task.result or {}).get("blob")
                 if key:

@@ -22,3 +22,19 @@ STAFF_LOGIN_IDLE = timedelta(hours=12)
 # Applied SMS delivery receipts are kept this long to refuse a replay (the gateway's own retries stop far
 # sooner); older ones are deleted.
 SMS_RECEIPTS = timedelta(days=30)
+
+# One-time links (address confirmation, password reset, invitation) are kept this long past their expiry, so a
+# late click hears "expired" rather than "unknown", then deleted (hourly).
+ACCOUNT_TOKENS_PAST_EXPIRY = timedelta(days=7)
+
+# A CSV upload of an import is usable for its preview this long; never confirmed, it is deleted after it
+# (hourly, with an hour's margin).
+IMPORT_UPLOAD = timedelta(hours=24)
+
+# A file an export task made (attendance, audit trail) can be downloaded this long after the task finished,
+# then it is deleted (hourly).
+TASK_FILES = timedelta(days=7)
+
+# Raw audience events are kept this many months (13, as the CNIL allows), then deleted once their days' figures
+# are stored (daily).
+AUDIENCE_RAW_EVENTS_MONTHS = 13

@@ -35,6 +35,7 @@ from blueprints.web.keys import secret_keys
 from jobs import MAINTENANCE
 from tenants import current_tenant
 from tenants.db import db
+from tenants.retention import IMPORT_UPLOAD
 from tenants.storage import storage
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ bp = Blueprint("participants", __name__, url_prefix="/<org>")
 PAGE = 25
 CANDIDATES = 20
 IMPORT_SALT = "participants-import"
-IMPORT_MAX_AGE = 24 * 3600
 
 
 @bp.app_template_filter("phone")
@@ -438,7 +438,7 @@ def _read_token(token: str | None) -> dict | None:
     if not token:
         return None
     try:
-        data = _serializer().loads(token, max_age=IMPORT_MAX_AGE)
+        data = _serializer().loads(token, max_age=int(IMPORT_UPLOAD.total_seconds()))
     except BadSignature:
         return None
     if data.get("t") != current_tenant().id or data.get("u") != current_user.id:

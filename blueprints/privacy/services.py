@@ -36,6 +36,7 @@ from blueprints.privacy.models import (
     SubProcessor,
 )
 from tenants.db import db, utcnow
+from tenants.retention import AUDIENCE_RAW_EVENTS_MONTHS
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ BANNER_VERSION = "2026-11.1"
 # Days (figures, aggregation) are counted in the platform's timezone.
 TIMEZONE = ZoneInfo("Europe/Paris")
 VISIT_GAP = timedelta(minutes=30)
-RAW_RETENTION_MONTHS = 13
 MAX_VIEW_SECONDS = 4 * 3600
 
 
@@ -585,7 +585,7 @@ def months_ago(moment: datetime, months: int) -> datetime:
 def purge_raw_events(now: datetime | None = None) -> int:
     """Raw events older than 13 months go; their days' figures are stored first."""
     now = now or utcnow()
-    cutoff = months_ago(now, RAW_RETENTION_MONTHS)
+    cutoff = months_ago(now, AUDIENCE_RAW_EVENTS_MONTHS)
     old_days = sorted(
         set(db.session.scalars(select(AudienceEvent.day).where(AudienceEvent.created_at < cutoff).distinct()))
     )
