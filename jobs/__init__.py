@@ -107,8 +107,8 @@ def rq_failure_callback(job, connection, exc_type, exc_value, traceback) -> None
     """RQ's on_failure callback: a job raised, or ``StartedJobRegistry.cleanup`` found it abandoned."""
     from rq.exceptions import AbandonedJobError
 
-    job_failed(rq_failure(job, f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}",
-                          abandoned=exc_type is AbandonedJobError))
+    error = f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"
+    job_failed(rq_failure(job, error, abandoned=exc_type is AbandonedJobError))
 
 
 def rq_failure(job, error: str, *, abandoned: bool) -> JobFailure:
