@@ -42,7 +42,7 @@ def _run(task_id: int, work: Callable[[Progress], dict]) -> None:
     task = db.session.get(Task, task_id)
     if task is None or task.finished:
         return  # run twice: the first run did it (or reported why not)
-    retry = {k: v for k, v in (task.result or {}).items() if k in ("retry_url", "page_url")}
+    retry = {k: v for k, v in (task.result or {}).items() if k == "page_url"}
     language = _language_of(task.created_by_user_id)
     db.session.commit()  # end the read, so the progress writes never meet an older snapshot (SQLite)
     progress = Progress(task_id)

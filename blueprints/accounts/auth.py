@@ -10,7 +10,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 
 from blueprints.accounts import logins
 from blueprints.accounts.models import User
-from blueprints.privacy.cookies import REMEMBER_COOKIE
+from blueprints.privacy.cookies import REMEMBER_COOKIE, cookie_attributes
 from blueprints.web.redirects import redirect_or_hx
 from tenants.db import db, utcnow
 
@@ -38,7 +38,7 @@ def load_user(user_id: str) -> User | None:
     tenant = g.get("tenant")
     if parsed is None or tenant is None or parsed[0] != tenant.slug:
         return None
-    slug, login_id, key = parsed
+    _, login_id, key = parsed
     found = logins.find_login(tenant.schema, login_id, key)
     user = db.session.get(User, found) if found else None
     if user is None or not user.active:
@@ -104,23 +104,14 @@ def forget_remembered() -> None:
     g.emarge_remember = None
 
 
-def cookie_options() -> dict:
-    return {
-        "secure": bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-        "httponly": True,
-        "samesite": "Lax",
-        "path": "/",
-    }
-
-
 def _write_remember_cookie(response):
     if "emarge_remember" not in g:
         return response
     if g.emarge_remember is None:
-        response.delete_cookie(REMEMBER_COOKIE, **cookie_options())
+        response.delete_cookie(REMEMBER_COOKIE, **cookie_attributes(current_app.config))
     else:
         value, max_age = g.emarge_remember
-        response.set_cookie(REMEMBER_COOKIE, value, max_age=max_age, **cookie_options())
+        response.set_cookie(REMEMBER_COOKIE, value, max_age=max_age, **cookie_attributes(current_app.config))
     return response
 
 

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from blueprints.audit.services import record
 from blueprints.documents import services
 from blueprints.documents.models import (
     BLANK_SLOT_SHEET,
@@ -29,8 +28,8 @@ from blueprints.documents.services import DocumentError
 from blueprints.participants.models import Participant
 from blueprints.privacy.services import never_measured
 from blueprints.signing.services import is_enrolled, roster_of_session
-from blueprints.tasks.models import FAILED, Task
-from blueprints.tasks.services import hand_over, launch, start_task
+from blueprints.tasks.models import Task
+from blueprints.tasks.services import launch, start_task
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
 from blueprints.trainings.models import Slot, TrainingSession
 from blueprints.web.actor import request_actor
@@ -88,10 +87,7 @@ def _actor() -> dict:
 def _start(job: str, label: str, session: TrainingSession, *args) -> Task:
     """A task row, and the job that fills it once this request commits."""
     task = start_task(f"documents.{job}", label[:200], current_user.id)
-    task.result = {
-        "retry_url": url_for("documents.retry", task_id=task.id),
-        "page_url": url_for("documents.session_documents", session_id=session.id),
-    }
+    task.result = {"page_url": url_for("documents.session_documents", session_id=session.id)}
     launch(task, f"jobs.documents.{job}", session.id, *args, queue=DOCUMENTS)
     return task
 
@@ -111,25 +107,6 @@ def _task_of_page() -> Task | None:
     if task is not None and task.created_by_user_id != current_user.id and not current_user.is_admin:
         return None
     return task
-
-
-@bp.post("/tasks/<int:task_id>/retry")
-@login_required
-def retry(task_id: int):
-    task = db.session.get(Task, task_id)
-    if task is None or (task.created_by_user_id != current_user.id and not current_user.is_admin):
-        abort(404)
-    if not task.job:
-        abort(404)
-    if task.status == FAILED:
-        # The same task runs again: its bar, already on the page, starts over.
-        task.result = {k: v for k, v in task.result.items() if k in ("retry_url", "page_url")}
-        hand_over(task, current_tenant().schema)
-        record(request_actor(), "task.retried", object_type="tasks", object_id=task.id, kind=task.kind)
-        db.session.commit()
-    if is_fragment_request():
-        return render_template("tasks/_task.html", task=task)
-    return redirect((task.result or {}).get("page_url") or url_for("accounts.home"), 303)
 
 
 # --- a session's documents -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from blueprints.privacy.cookies import (
     CONSENT_LIFETIME,
     OPTIONAL,
     REGISTRY,
+    cookie_attributes,
 )
 from blueprints.privacy.forms import AcknowledgeForm
 from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, TITLES
@@ -62,25 +63,12 @@ def _local_next(target: str | None) -> str:
 
 
 def _cookie_options(max_age: int | None) -> dict:
-    config = current_app.config
-    return {
-        "max_age": max_age,
-        "secure": bool(config.get("SESSION_COOKIE_SECURE")),
-        "httponly": True,
-        "samesite": "Lax",
-        "path": "/",
-    }
+    return {"max_age": max_age, **cookie_attributes(current_app.config)}
 
 
 def _delete_audience_cookie(response) -> None:
     if AUDIENCE_COOKIE in request.cookies:
-        response.delete_cookie(
-            AUDIENCE_COOKIE,
-            path="/",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-            httponly=True,
-            samesite="Lax",
-        )
+        response.delete_cookie(AUDIENCE_COOKIE, **cookie_attributes(current_app.config))
 
 
 # --- the visitor's consent, as this request sees it ----------------------------------------------------------

@@ -2,10 +2,15 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, make_response, render_template, send_file
+from flask import Blueprint, abort, make_response, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
-from blueprints.tasks.models import DONE, Task
+from blueprints.audit.services import record
+from blueprints.tasks.models import DONE, FAILED, Task
+from blueprints.tasks.services import hand_over
+from blueprints.web.actor import request_actor
+from blueprints.web.htmx import is_fragment_request
+from tenants import current_tenant
 from tenants.db import db
 from tenants.storage import storage
 
@@ -43,3 +48,20 @@ def download(task_id: int):
     return send_file(
         io.BytesIO(data), mimetype=meta.content_type, as_attachment=True, download_name=meta.filename
     )
+
+
+@bp.post("/<int:task_id>/retry")
+@login_required
+def retry(task_id: int):
+    """Run a failed task's job again (it is kept on the task); its bar, already on the page, starts over."""
+    task = _own_task(task_id)
+    if not task.job:
+        abort(404)
+    if task.status == FAILED:
+        task.result = {k: v for k, v in task.result.items() if k == "page_url"}
+        hand_over(task, current_tenant().schema)
+        record(request_actor(), "task.retried", object_type="tasks", object_id=task.id, kind=task.kind)
+        db.session.commit()
+    if is_fragment_request():
+        return render_template("tasks/_task.html", task=task)
+    return redirect((task.result or {}).get("page_url") or url_for("accounts.home"), 303)

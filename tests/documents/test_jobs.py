@@ -140,7 +140,6 @@ def test_a_reason_the_user_can_act_on_is_shown(app, make_tenant, monkeypatch):
     actor = {"kind": "user", "label": "ada"}
     with tenant_scope(SLUG, app) as tenant:
         task = start_task("documents.generate_documents", "Individual sheet", 1)
-        task.result = {"retry_url": f"/{SLUG}/tasks/{task.id}/retry"}
         task.job = {
             "func": "jobs.documents.generate_documents",
             "args": [tenant.id, task.id, world.session_id, [item], actor],
