@@ -56,7 +56,11 @@ def _key_fallbacks() -> list[str]:
 
 def _check_mail(config: dict) -> None:
     """In production an email must really leave: no silent outbox unless asked for."""
-    if config.get("EMARGE_ENV") == PRODUCTION and not config.get("MAIL_SERVER") and not config.get("MAIL_OUTBOX"):
+    if (
+        config.get("EMARGE_ENV") == PRODUCTION
+        and not config.get("MAIL_SERVER")
+        and not config.get("MAIL_OUTBOX")
+    ):
         raise ConfigError(
             "MAIL_SERVER must be set in production (EMARGE_ENV=production); set MAIL_OUTBOX=1 to keep emails "
             "in instance/outbox/ instead"
@@ -64,7 +68,7 @@ def _check_mail(config: dict) -> None:
 
 
 def _sms_sender(value: str | None) -> str:
-    from jobs.sms import check_sender
+    from blueprints.shared.sms import check_sender
 
     try:
         return check_sender(value)
@@ -97,7 +101,7 @@ def load_config(app: Flask) -> dict:
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
         "SESSION_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
         "MIGRATE_JOBS": int(os.environ.get("MIGRATE_JOBS", "4")),
-        # SMS: without a gateway URL, SMS are kept in the app (development adapter); see jobs/sms.py.
+        # SMS: without a gateway URL, SMS are kept in the app (development adapter); see blueprints/shared/sms.py.
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL") or None,
         "SMS_GATEWAY_USER": os.environ.get("SMS_GATEWAY_USER") or None,
         "SMS_GATEWAY_PASSWORD": os.environ.get("SMS_GATEWAY_PASSWORD") or None,
@@ -159,6 +163,7 @@ def create_app(config: dict | None = None) -> Flask:
     # The job families that subscribe to the failure hook (jobs.on_job_failure).
     import jobs.messaging
     import jobs.tasks  # noqa: F401
+
     if app.config["TRUSTED_PROXIES"] > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -299,7 +299,12 @@ class EmbeddedBackend:
             except Exception as error:
                 logger.exception("job %s failed", call.func)
                 failure = JobFailure(
-                    call.func, call.args, call.queue, call.meta or {}, f"{type(error).__name__}: {error}", False
+                    call.func,
+                    call.args,
+                    call.queue,
+                    call.meta or {},
+                    f"{type(error).__name__}: {error}",
+                    False,
                 )
                 job_failed(failure, self.app)
             finally:

@@ -146,7 +146,7 @@ def export_attendance(
     """Attendance of a session as CSV or XLSX, one row per participant × slot, left in storage."""
     from blueprints.audit.services import record
     from blueprints.documents import services
-    from jobs.exports import safe_cell
+    from blueprints.shared.cells import safe_cell
     from tenants.storage import storage
 
     def work(progress: Progress) -> dict:

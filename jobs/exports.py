@@ -8,19 +8,13 @@ import io
 from sqlalchemy import func, select
 
 from blueprints.audit.models import AuditEvent
+from blueprints.shared.cells import safe_cell
 from blueprints.tasks.services import Progress
 from jobs import tenant_job
 from tenants.db import db
 from tenants.storage import storage
 
 BATCH = 500
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """Neutralise spreadsheet formulas in exported text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 @tenant_job

@@ -28,7 +28,6 @@ def purge_expired_tokens() -> None:
             db.session.commit()
 
 
-
 @platform_job
 def purge_stale_files() -> dict:
     """Delete the files nobody needs any more: CSV uploads of imports never confirmed (their preview link has

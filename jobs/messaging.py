@@ -32,8 +32,14 @@ from blueprints.messages.models import (
     Message,
 )
 from blueprints.messages.services import build_email, dispatch_messages
+from blueprints.shared.mail import (
+    ConnectionLost,
+    PermanentFailure,
+    TemporaryFailure,
+    UncertainFailure,
+    mailer,
+)
 from jobs import JobFailure, on_job_failure, path_of, platform_job, tenant_job
-from jobs.mailer import ConnectionLost, PermanentFailure, TemporaryFailure, UncertainFailure, mailer
 from tenants import all_tenants, current_tenant, tenant_scope
 from tenants.db import db, utcnow
 
@@ -278,8 +284,8 @@ def _email_of(message, sender_name: str, reply_to: str | None):
 def _send_texts(batch: _Batch, ids: list[int]) -> None:
     if not ids:
         return
+    from blueprints.shared.sms import sms_gateway, sms_sender
     from blueprints.web.urls import external_url
-    from jobs.sms import sms_gateway, sms_sender
 
     gateway, sender = sms_gateway(current_app), sms_sender(current_app)
     tenant = current_tenant()
@@ -328,7 +334,9 @@ def batch_job_failed(failure: JobFailure) -> None:
         )
         left = list(
             db.session.scalars(
-                select(Message.id).where(Message.id.in_(ids), Message.status.in_((PENDING, QUEUED))).order_by(Message.id)
+                select(Message.id)
+                .where(Message.id.in_(ids), Message.status.in_((PENDING, QUEUED)))
+                .order_by(Message.id)
             )
         )
         db.session.commit()

@@ -9,8 +9,8 @@ from flask_babel import force_locale, format_date, gettext
 from sqlalchemy import select
 
 from blueprints.messages.services import build_email
+from blueprints.shared.mail import PermanentFailure, TemporaryFailure, mailer
 from jobs import platform_job
-from jobs.mailer import PermanentFailure, TemporaryFailure, mailer
 from tenants import all_tenants, tenant_scope
 from tenants.db import db
 

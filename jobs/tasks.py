@@ -90,7 +90,9 @@ def sweep_tasks() -> dict:
                 select(Task).where(
                     Task.job.is_not(None),
                     or_(
-                        (Task.status == QUEUED) & Task.enqueued_at.is_(None) & (Task.updated_at < now - UNSENT_AFTER),
+                        (Task.status == QUEUED)
+                        & Task.enqueued_at.is_(None)
+                        & (Task.updated_at < now - UNSENT_AFTER),
                         (Task.status == QUEUED) & (Task.enqueued_at < now - QUEUED_CHECK_AFTER),
                         Task.status == RUNNING,
                     ),

@@ -114,8 +114,9 @@ def _find(table, owner, login_id: int, key: str, schema: str | None, idle: timed
     with db.engine.begin() as connection:
         bind_schema(connection, schema)
         row = connection.execute(
-            select(owner, table.c.key_hash, table.c.last_seen_at, *([expires] if expires is not None else []))
-            .where(table.c.id == login_id)
+            select(
+                owner, table.c.key_hash, table.c.last_seen_at, *([expires] if expires is not None else [])
+            ).where(table.c.id == login_id)
         ).first()
         if row is None or not _same(key, row.key_hash):
             return None
@@ -145,7 +146,12 @@ def restore_login(schema: str, login_id: int, secret: str, origin: dict) -> tupl
         row = connection.execute(
             select(t.c.user_id, t.c.remember_hash, t.c.expires_at).where(t.c.id == login_id)
         ).first()
-        if row is None or row.expires_at is None or row.expires_at <= now or not _same(secret, row.remember_hash):
+        if (
+            row is None
+            or row.expires_at is None
+            or row.expires_at <= now
+            or not _same(secret, row.remember_hash)
+        ):
             return None
         key, new_secret = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         changed = connection.execute(

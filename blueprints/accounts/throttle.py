@@ -78,7 +78,9 @@ def _count(key: str, window: int) -> int:
         with db.engine.connect() as connection:
             bind_schema(connection, None)
             row = connection.execute(
-                select(ThrottleCounter.count).where(ThrottleCounter.key == key, ThrottleCounter.window == window)
+                select(ThrottleCounter.count).where(
+                    ThrottleCounter.key == key, ThrottleCounter.window == window
+                )
             ).first()
         return row[0] if row else 0
 

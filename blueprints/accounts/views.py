@@ -198,7 +198,9 @@ def end_login(login_id: int):
 def end_other_logins():
     ended = services.end_other_logins(current_user, current_user.login_id, request_actor())
     db.session.commit()
-    flash(ngettext("%(num)d other session signed out.", "%(num)d other sessions signed out.", ended), "success")
+    flash(
+        ngettext("%(num)d other session signed out.", "%(num)d other sessions signed out.", ended), "success"
+    )
     return redirect_or_hx(url_for("accounts.account"))
 
 
@@ -230,7 +232,10 @@ def invite():
             db.session.commit()
             if waiting_for_service():
                 flash(
-                    _("Invitation to %(email)s queued: it goes out as soon as the sending service is back.", email=user.email),
+                    _(
+                        "Invitation to %(email)s queued: it goes out as soon as the sending service is back.",
+                        email=user.email,
+                    ),
                     "success",
                 )
             else:

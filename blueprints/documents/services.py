@@ -41,6 +41,7 @@ from blueprints.documents.models import (
     subject_key,
 )
 from blueprints.participants.models import Participant
+from blueprints.shared import uploads
 from blueprints.signing.services import is_enrolled, roster_of_session
 from blueprints.trainings.models import Enrollment, Slot, TrainingSession
 from tenants import current_tenant
@@ -479,9 +480,7 @@ def too_large_message(limit: int = MAX_UPLOAD_BYTES):
 
 # --- paper sheets --------------------------------------------------------------------------------------------
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-JPEG_MAGIC = b"\xff\xd8\xff"
-PDF_MAGIC = b"%PDF-"
+SCAN_TYPES = (uploads.PDF, uploads.PNG, uploads.JPEG)
 
 
 def scan_type(data: bytes) -> str:
@@ -489,35 +488,26 @@ def scan_type(data: bytes) -> str:
 
     Raises DocumentError with what to send instead.
     """
-    wrong = _l(
+    try:
+        return uploads.check_file(data, accept=SCAN_TYPES, max_bytes=MAX_UPLOAD_BYTES).content_type
+    except uploads.UploadProblem as problem:
+        status = 413 if problem.reason == uploads.TOO_LARGE else 422
+        raise DocumentError(_SCAN_PROBLEMS[problem.reason](data), status) from None
+
+
+_SCAN_PROBLEMS = {
+    uploads.EMPTY: lambda data: _l("Choose the file of the scanned sheet."),
+    uploads.TOO_LARGE: lambda data: too_large_message(),
+    uploads.WRONG_TYPE: lambda data: _l(
         "This file is not a PDF, PNG or JPEG scan. Scan the signed sheet as PDF or image and send that."
-    )
-    if data.startswith(PDF_MAGIC):
-        from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
-
-        try:
-            pages = len(PdfReader(io.BytesIO(data)).pages)
-        except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
-            raise DocumentError(_l("This PDF cannot be read. Scan the sheet again.")) from error
-        if pages < 1:
-            raise DocumentError(_l("This PDF has no page."))
-        return PDF
-    if data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC):
-        from PIL import Image
-
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-                kind = image.format
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-            raise DocumentError(_l("This image cannot be read. Scan the sheet again.")) from error
-        return {"PNG": "image/png", "JPEG": "image/jpeg"}.get(kind) or _raise(wrong)
-    raise DocumentError(wrong)
-
-
-def _raise(message):
-    raise DocumentError(message)
+    ),
+    uploads.UNREADABLE: lambda data: (
+        _l("This PDF cannot be read. Scan the sheet again.")
+        if uploads.sniff(data) == uploads.PDF
+        else _l("This image cannot be read. Scan the sheet again.")
+    ),
+    uploads.NO_PAGE: lambda data: _l("This PDF has no page."),
+}
 
 
 def upload_paper_sheet(
@@ -538,7 +528,7 @@ def upload_paper_sheet(
     if len(data) > MAX_UPLOAD_BYTES:
         raise DocumentError(too_large_message(), 413)
     content_type = scan_type(data)
-    extension = {PDF: "pdf", "image/png": "png", "image/jpeg": "jpg"}[content_type]
+    extension = uploads.EXTENSIONS[content_type]
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", (filename or "scan").rsplit(".", 1)[0]).strip("-")[:80] or "scan"
     blob = storage().put(data, content_type=content_type, filename=f"{stem}.{extension}")
     name = user.full_name if user is not None else actor.label

@@ -10,6 +10,7 @@ from blueprints.accounts import throttle
 from blueprints.documents import services
 from blueprints.documents.services import DocumentError
 from blueprints.privacy.services import never_measured
+from blueprints.shared import uploads
 from blueprints.web import csrf
 
 verify_bp = Blueprint("verify", __name__)
@@ -94,8 +95,7 @@ def check(code: str):
         sha256, size, head = services.hash_upload(upload.stream)
     except DocumentError as refusal:
         return _page("documents/verify.html", refusal.status, issued=issued, error=refusal.message)
-    expected = services.PDF_MAGIC if issued.content_type == services.PDF else b"PK\x03\x04"
-    if not head.startswith(expected):
+    if uploads.sniff(head) != issued.content_type:
         message = (
             _("This file is not a PDF. Upload the PDF document you received, as it is.")
             if issued.content_type == services.PDF

@@ -1,4 +1,4 @@
-"""The SMS gateway's delivery receipts: ``POST /hooks/sms/<org>/receipt`` (protocol in jobs/sms.py).
+"""The SMS gateway's delivery receipts: ``POST /hooks/sms/<org>/receipt`` (protocol in blueprints/shared/sms.py).
 
 No login and no CSRF token: the gateway proves itself with ``X-Emarge-Signature``, a hex HMAC-SHA256 under
 ``SMS_RECEIPT_SECRET`` of ``<org>\n<X-Emarge-Timestamp>\n<raw body>``. Signing the organization's address stops

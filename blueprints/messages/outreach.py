@@ -66,7 +66,7 @@ class Reach:
 
 def is_mobile(number: str | None) -> bool:
     """A number an SMS can reach (the SMS layer's own rule)."""
-    from jobs.sms import mobile_number
+    from blueprints.shared.phones import mobile_number
 
     return mobile_number(number)[0] is not None
 

@@ -114,7 +114,8 @@ def queue_sms(
     dedupe_key: str | None = None,
 ) -> Message | None:
     """Render ``sms/<template>.txt`` and queue the SMS to a mobile number; as ``queue_email`` otherwise."""
-    from jobs.sms import MAX_SEGMENTS, mobile_number, segments
+    from blueprints.shared.phones import mobile_number
+    from blueprints.shared.sms import MAX_SEGMENTS, segments
 
     number, reason = mobile_number(to)
     with force_locale(language):
@@ -290,7 +291,7 @@ def resend(message: Message, actor) -> Message:
         current = participant and (participant.mobile if message.channel == SMS else participant.email)
         recipient = current or recipient
     if message.channel == SMS:
-        from jobs.sms import mobile_number
+        from blueprints.shared.phones import mobile_number
 
         number, reason = mobile_number(recipient)
     else:

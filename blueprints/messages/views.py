@@ -343,7 +343,9 @@ def send_invitation(session_id: int, participant_id: int):
                 channels=labels,
             )
         else:
-            notice = _("Invitation sent to %(name)s (%(channels)s).", name=participant.full_name, channels=labels)
+            notice = _(
+                "Invitation sent to %(name)s (%(channels)s).", name=participant.full_name, channels=labels
+            )
         return _after_sending(session, notice, [])
     return _after_sending(session, "", _skipped([(participant, found.reason)]))
 

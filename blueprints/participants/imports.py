@@ -21,8 +21,8 @@ from blueprints.audit.services import Actor, record
 from blueprints.participants import services
 from blueprints.participants.models import Participant
 from blueprints.participants.services import ParticipantError
+from blueprints.shared.cells import FORMULA_START
 from blueprints.trainings.models import FUNDERS, Enrollment, TrainingSession
-from jobs.exports import FORMULA_START
 from tenants.db import db
 
 MAX_BYTES = 5 * 1024 * 1024

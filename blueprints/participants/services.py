@@ -14,8 +14,8 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 
 from blueprints.audit.services import Actor, record
 from blueprints.participants.models import Participant
+from blueprints.shared.cells import safe_cell
 from blueprints.trainings.models import FUNDERS, Enrollment, TrainingSession
-from jobs.exports import safe_cell
 from tenants.db import db, utcnow
 
 DEFAULT_REGION = "FR"

@@ -34,7 +34,12 @@ REMEMBER_LIFETIME = timedelta(days=365)
 def cookie_attributes(config) -> dict:
     """The attributes every cookie of Emarge is set, and deleted, with: a deletion without them would be
     refused by the browser for a Secure cookie, or leave a cookie readable by scripts."""
-    return {"secure": bool(config.get("SESSION_COOKIE_SECURE")), "httponly": True, "samesite": "Lax", "path": "/"}
+    return {
+        "secure": bool(config.get("SESSION_COOKIE_SECURE")),
+        "httponly": True,
+        "samesite": "Lax",
+        "path": "/",
+    }
 
 
 @dataclass(frozen=True)

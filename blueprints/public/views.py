@@ -112,4 +112,6 @@ def healthz():
         ]
     if checks["database"].startswith("error"):
         degraded.insert(0, "pages: answered 503 with Retry-After until the database is back")
-    return jsonify(status="ok" if healthy else "degraded", degraded=degraded, **checks), 200 if healthy else 503
+    return jsonify(
+        status="ok" if healthy else "degraded", degraded=degraded, **checks
+    ), 200 if healthy else 503

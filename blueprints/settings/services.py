@@ -10,21 +10,19 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from io import BytesIO
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select, update
 
 from blueprints.accounts.models import Organization
 from blueprints.audit.services import Actor, record
+from blueprints.shared import uploads
 from tenants.db import db
 from tenants.models import Tenant
 from tenants.storage import storage
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MIN_SIDE, MAX_SIDE = 16, 4000
-IMAGE_TYPES = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg")}
 CHANNELS = ("email", "sms", "both")
 MAX_REMINDER_MINUTES = 1440
 # La Poste's establishments share one SIREN; their SIRETs fail the Luhn check and follow their own rule,
@@ -83,35 +81,24 @@ class CheckedImage:
 
 def check_image(data: bytes, *, field: str) -> CheckedImage:
     """``data`` opened with Pillow: really a PNG or JPEG, 2 MB at most, of sane dimensions."""
-    not_image = SettingsError(_l("This file is not a PNG or JPEG image."), field)
-    if not data:
-        raise not_image
-    if len(data) > MAX_IMAGE_BYTES:
-        raise SettingsError(_l("The image is larger than 2 MB."), field)
     try:
-        with Image.open(BytesIO(data)) as image:
-            kind, (width, height) = image.format, image.size
-            if kind not in IMAGE_TYPES:
-                raise not_image
-            if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-                raise SettingsError(
-                    _l(
-                        "The image must be between %(min)d and %(max)d pixels wide and high.",
-                        min=MIN_SIDE,
-                        max=MAX_SIDE,
-                    ),
-                    field,
-                )
-            image.verify()
-        # verify() checks the structure; decoding the pixels catches a truncated or corrupt file.
-        with Image.open(BytesIO(data)) as image:
-            image.load()
-    except SettingsError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise not_image from None
-    content_type, extension = IMAGE_TYPES[kind]
-    return CheckedImage(data, content_type, extension, width, height)
+        checked = uploads.check_file(
+            data, accept=(uploads.PNG, uploads.JPEG), max_bytes=MAX_IMAGE_BYTES, sides=(MIN_SIDE, MAX_SIDE)
+        )
+    except uploads.UploadProblem as problem:
+        if problem.reason == uploads.TOO_LARGE:
+            raise SettingsError(_l("The image is larger than 2 MB."), field) from None
+        if problem.reason == uploads.DIMENSIONS:
+            raise SettingsError(
+                _l(
+                    "The image must be between %(min)d and %(max)d pixels wide and high.",
+                    min=MIN_SIDE,
+                    max=MAX_SIDE,
+                ),
+                field,
+            ) from None
+        raise SettingsError(_l("This file is not a PNG or JPEG image."), field) from None
+    return CheckedImage(checked.data, checked.content_type, checked.extension, checked.width, checked.height)
 
 
 def decode_data_url(value: str, *, field: str) -> bytes:

@@ -35,7 +35,9 @@ def _redis(app: Flask):
 
 def touch(slot_id: int) -> None:
     """Note that ``slot_id``'s attendance changed in the current transaction."""
-    statement = dialect_insert(db.session.get_bind().dialect.name)(SlotVersion).values(slot_id=slot_id, version=1)
+    statement = dialect_insert(db.session.get_bind().dialect.name)(SlotVersion).values(
+        slot_id=slot_id, version=1
+    )
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=["slot_id"], set_={"version": SlotVersion.__table__.c.version + 1}

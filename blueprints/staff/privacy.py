@@ -92,9 +92,7 @@ def sub_processor(row_id: int):
         db.session.commit()
         flash(_("Sub-processor saved."), "success")
         return redirect(url_for("staff.sub_processors"), 303)
-    return render_template(
-        "staff/sub_processor.html", row=row, form=form
-    ), 200 if not form.errors else 422
+    return render_template("staff/sub_processor.html", row=row, form=form), 200 if not form.errors else 422
 
 
 @bp.post("/privacy/sub-processors/<int:row_id>/delete")

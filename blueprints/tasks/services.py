@@ -42,7 +42,9 @@ def hand_over(task: Task, schema: str) -> None:
         queue=job["queue"],
         job_id=task.job_id,
         meta={"tenant_id": job["args"][0], "task_id": task.id},
-        then=lambda handed, task_id=task.id, job_id=task.job_id: handed and _mark_enqueued(schema, task_id, job_id),
+        then=lambda handed, task_id=task.id, job_id=task.job_id: (
+            handed and _mark_enqueued(schema, task_id, job_id)
+        ),
     )
 
 

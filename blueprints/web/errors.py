@@ -26,7 +26,10 @@ def _messages():
         409: (_("Cannot be done"), _("This change conflicts with what is already recorded.")),
         410: (_("No longer available"), _("This link or page is no longer valid.")),
         413: (_("File too large"), _("The file sent is larger than this page accepts.")),
-        422: (_("Cannot be accepted"), _("Some of what was sent cannot be accepted. Check it and try again.")),
+        422: (
+            _("Cannot be accepted"),
+            _("Some of what was sent cannot be accepted. Check it and try again."),
+        ),
         429: (
             _("Too many attempts"),
             _("Too many attempts in a short time. Wait a few minutes, then try again."),

@@ -32,7 +32,9 @@ def _worker(app, *queues: str) -> subprocess.Popen:
         + ["-u", app.config["REDIS_URL"], *queues],
         cwd=ROOT,
         env={name: value for name, value in _worker_env(app).items() if value is not None},
-        stdout=open(os.environ["EMARGE_WORKER_LOG"], "a") if os.environ.get("EMARGE_WORKER_LOG") else subprocess.DEVNULL,
+        stdout=open(os.environ["EMARGE_WORKER_LOG"], "a")
+        if os.environ.get("EMARGE_WORKER_LOG")
+        else subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -103,7 +105,10 @@ def _task(app, slug: str, task_id: int):
 
 
 def test_a_worker_killed_mid_batch_its_unsent_messages_go_out_within_a_minute(
-    make_app, make_tenant, sink, backend  # noqa: F811
+    make_app,
+    make_tenant,
+    sink,  # noqa: F811
+    backend,
 ):
     _needs_services(backend)
     app = make_app(MAIL_SERVER=sink.host, MAIL_PORT=sink.port)
@@ -135,7 +140,10 @@ def test_a_worker_killed_mid_batch_its_unsent_messages_go_out_within_a_minute(
 
 
 def test_a_dead_workers_batch_flags_the_message_in_flight_and_sends_the_rest_at_once(
-    make_app, make_tenant, sink, backend  # noqa: F811
+    make_app,
+    make_tenant,
+    sink,  # noqa: F811
+    backend,
 ):
     """What the failure hook does when a worker dies mid-batch (the death itself is caused for real in the
     task test below and in tests/messaging/test_reliability.py)."""
@@ -158,7 +166,9 @@ def test_a_dead_workers_batch_flags_the_message_in_flight_and_sends_the_rest_at_
         db.session.commit()
     with app.app_context():
         tenant_id = find_tenant(slug="acme").id
-        failure = JobFailure("jobs.messaging.send_messages", (tenant_id, ids), "messaging", {}, "killed", True)
+        failure = JobFailure(
+            "jobs.messaging.send_messages", (tenant_id, ids), "messaging", {}, "killed", True
+        )
         job_failed(failure, app)
     run_jobs(app)
     found = rows(app, "acme", ids)
@@ -178,7 +188,9 @@ def test_a_worker_killed_mid_task_fails_the_task_with_a_retry_that_works(
     task_id = _launch_task(app, "acme", user_id=1)
     first = _worker(app, "maintenance")
     try:
-        _wait(lambda: _task(app, "acme", task_id).status == "running" and marker.exists(), 60, "the task to run")
+        _wait(
+            lambda: _task(app, "acme", task_id).status == "running" and marker.exists(), 60, "the task to run"
+        )
     finally:
         _kill(first)
     assert _task(app, "acme", task_id).status == "running"
@@ -237,7 +249,10 @@ def test_a_job_that_starts_while_postgresql_is_down_ends_failed_and_retryable(ma
 
 
 def test_with_redis_down_login_live_polls_and_tasks_keep_working_from_the_database(
-    make_app, make_tenant, backend, own_redis  # noqa: F811
+    make_app,
+    make_tenant,
+    backend,
+    own_redis,  # noqa: F811
 ):
     from blueprints.signing.tokens import live_token
     from blueprints.web.keys import secret_keys

@@ -137,7 +137,7 @@ def one(app, message_id: int):
 
 
 def test_french_mobiles_are_normalised_and_other_numbers_refused():
-    from jobs.sms import mobile_number
+    from blueprints.shared.phones import mobile_number
 
     assert mobile_number("06 12 34 56 78") == ("+33612345678", None)
     assert mobile_number("07.81.23.45.67") == ("+33781234567", None)
@@ -151,7 +151,7 @@ def test_french_mobiles_are_normalised_and_other_numbers_refused():
 
 
 def test_gsm_and_ucs2_lengths_are_counted_in_parts():
-    from jobs.sms import encoding, segments
+    from blueprints.shared.sms import encoding, segments
 
     assert encoding("Bonjour, émargez à 9h : é è à ù") == "GSM-7"
     assert encoding("Ça commence") == "GSM-7"  # Ç is in the GSM alphabet
@@ -165,7 +165,7 @@ def test_gsm_and_ucs2_lengths_are_counted_in_parts():
 
 def test_the_sender_id_is_checked_when_the_app_starts(monkeypatch, tmp_path):
     from app import ConfigError, load_config
-    from jobs.sms import check_sender
+    from blueprints.shared.sms import check_sender
 
     assert check_sender(None) == "Emarge" and check_sender("Acme 2026") == "Acme 2026"
     for bad in ("TwelveLetter", "Acme!", "12345"):

@@ -81,7 +81,9 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
         from blueprints.accounts.logins import open_login
         from blueprints.accounts.models import User
 
-        login = open_login(db.session.get(User, user_id), {"ip": "192.0.2.1", "user_agent": "Firefox/1"}, remember=False)
+        login = open_login(
+            db.session.get(User, user_id), {"ip": "192.0.2.1", "user_agent": "Firefox/1"}, remember=False
+        )
         assert (message.id, login.login_id) == (1, 1), (message.id, login.login_id)
         made = (task.id, training.id, session.id, slot.id, participant.id)
         db.session.commit()

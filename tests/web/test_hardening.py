@@ -7,7 +7,13 @@ import pytest
 
 from tests.conftest import _free_port, login
 
-EVIL = ["/%09/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/", "/\r\nSet-Cookie: x=1"]
+EVIL = [
+    "/%09/evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "https://evil.example/",
+    "/\r\nSet-Cookie: x=1",
+]
 
 
 @pytest.mark.parametrize("target", EVIL)
@@ -24,7 +30,9 @@ def test_no_next_parameter_leaves_the_site(app, client, make_tenant, target):
     assert language.status_code == 303 and language.location == "/"
     make_tenant("acme", admin="ada@acme.fr")
     signed_in = client.post(
-        "/acme/login", query_string={"next": value}, data={"email": "ada@acme.fr", "password": "correct-horse-battery-staple"}
+        "/acme/login",
+        query_string={"next": value},
+        data={"email": "ada@acme.fr", "password": "correct-horse-battery-staple"},
     )
     assert signed_in.status_code == 303 and signed_in.location == "/acme/"
 
@@ -64,7 +72,11 @@ def test_forwarded_headers_count_only_behind_a_trusted_proxy(make_app, make_tena
         slug = f"org{proxies}"
         make_tenant(slug, admin=f"ada@{slug}.fr")
         client = app.test_client()
-        client.post(f"/{slug}/login", data={"email": f"ada@{slug}.fr", "password": "correct-horse-battery-staple"}, headers=headers)
+        client.post(
+            f"/{slug}/login",
+            data={"email": f"ada@{slug}.fr", "password": "correct-horse-battery-staple"},
+            headers=headers,
+        )
         with tenant_scope(slug, app):
             event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "user.login")).one()
             assert event.ip == expected
@@ -94,7 +106,12 @@ def test_the_live_polls_fast_path_carries_the_same_security_headers(make_app, ba
         token = live_token(secret_keys(app.config), "tenant_x", 1)
     fast = app.test_client().get(f"/live/{token}?v=0")
     assert fast.status_code == 204
-    for name in ("Strict-Transport-Security", "X-Frame-Options", "Content-Security-Policy", "X-Content-Type-Options"):
+    for name in (
+        "Strict-Transport-Security",
+        "X-Frame-Options",
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+    ):
         assert name in fast.headers, name
 
 

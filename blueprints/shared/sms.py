@@ -1,4 +1,6 @@
-"""Sending SMS: one small interface, an HTTP gateway adapter and a development adapter; numbers and lengths.
+"""The SMS transport: one small interface, an HTTP gateway adapter and a development adapter; text lengths.
+
+Numbers are checked in ``blueprints/shared/phones.py``.
 
 The gateway protocol (what a real provider's adapter maps to):
 
@@ -32,18 +34,15 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Protocol
 
-import phonenumbers
 from flask import Flask
 
-from jobs.mailer import PermanentFailure, TemporaryFailure
+from blueprints.shared.mail import PermanentFailure, TemporaryFailure
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REGION = "FR"
 DEFAULT_SENDER = "Emarge"
 MAX_SEGMENTS = 6  # longer texts are refused: a sign-in SMS fits in one or two
 SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
-MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 # GSM 03.38: the basic character set (one septet each) and its extension table (escape + one septet).
 GSM_BASIC = set(
@@ -67,27 +66,7 @@ class SmsGateway(Protocol):
         ...
 
 
-# --- numbers and lengths -----------------------------------------------------------------------------------
-
-
-def mobile_number(raw: str | None, region: str = DEFAULT_REGION) -> tuple[str | None, str | None]:
-    """``(E.164, None)`` for a mobile number, ``(None, reason)`` otherwise.
-
-    French numbers may be written the French way (06 12 34 56 78); others need their ``+`` prefix. A number
-    whose type cannot be told from a mobile (FIXED_LINE_OR_MOBILE: the US, say) is accepted.
-    """
-    value = (raw or "").strip()
-    if not value:
-        return None, "no number"
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as error:
-        return None, f"malformed number ({error})"
-    if not phonenumbers.is_valid_number(number):
-        return None, "invalid number"
-    if phonenumbers.number_type(number) not in MOBILE_TYPES:
-        return None, "not a mobile number"
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+# --- lengths -----------------------------------------------------------------------------------
 
 
 def encoding(text: str) -> str:
