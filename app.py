@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -15,6 +16,19 @@ PRODUCTION = "production"
 
 class ConfigError(RuntimeError):
     pass
+
+
+class Emarge(Flask):
+    def create_url_adapter(self, request):
+        """Outside a request (a job, a CLI command) links are built on ``PUBLIC_BASE_URL``: ``url_for`` and the
+        mail templates work the same, and no fake request is ever made. Inside one, Flask's own adapter."""
+        adapter = super().create_url_adapter(request)
+        if adapter is None and request is None and self.config.get("PUBLIC_BASE_URL"):
+            base = urlsplit(self.config["PUBLIC_BASE_URL"])
+            adapter = self.url_map.bind(
+                base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+            )
+        return adapter
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -133,7 +147,7 @@ DEFAULTS = {
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    app = Emarge(
         __name__, instance_path=os.environ.get("EMARGE_INSTANCE") or None, instance_relative_config=True
     )
     if config and config.get("INSTANCE_PATH"):
@@ -146,13 +160,12 @@ def create_app(config: dict | None = None) -> Flask:
     _check_mail(app.config)
 
     import tenants
-    from blueprints import register_blueprints
+    from blueprints import register_areas, register_blueprints
     from blueprints.web import init_web
     from jobs import init_jobs
     from tenants.db import configure_engine, db
-    from tenants.schema import load_models
 
-    load_models()
+    register_areas()
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

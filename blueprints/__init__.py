@@ -5,14 +5,49 @@ from __future__ import annotations
 from flask import Flask
 
 
+def register_areas() -> None:
+    """Tell the ground every area's tables and the rows a new schema needs, before the database is touched."""
+    from blueprints.accounts import models as accounts_models
+    from blueprints.accounts import throttle
+    from blueprints.audit import models as audit_models
+    from blueprints.documents import models as documents_models
+    from blueprints.messages import models as messages_models
+    from blueprints.participants import models as participants_models
+    from blueprints.privacy import models as privacy_models
+    from blueprints.privacy.services import ensure_defaults
+    from blueprints.signing import models as signing_models
+    from blueprints.staff import models as staff_models
+    from blueprints.tasks import models as tasks_models
+    from blueprints.trainings import models as trainings_models
+    from tenants.schema import register_models, register_seed
+
+    register_models(
+        accounts_models,
+        throttle,
+        audit_models,
+        tasks_models,
+        messages_models,
+        staff_models,
+        privacy_models,
+        participants_models,
+        trainings_models,
+        signing_models,
+        documents_models,
+    )
+    register_seed("platform", ensure_defaults)
+
+
 def register_blueprints(app: Flask) -> None:
+    from blueprints.accounts import auth
+
+    auth.init_app(app)
     from blueprints.accounts.views import bp as accounts
     from blueprints.audit.views import bp as audit
     from blueprints.participants.views import bp as participants
     from blueprints.privacy.views import bp as privacy
     from blueprints.public.views import bp as public
     from blueprints.settings.views import bp as settings
-    from blueprints.staff import privacy as _staff_privacy_pages  # noqa: F401 - routes on the staff blueprint
+    from blueprints.staff import privacy_views  # noqa: F401 - its routes are on the staff blueprint
     from blueprints.staff.views import bp as staff
     from blueprints.tasks.views import bp as tasks
     from blueprints.trainings.views import bp as trainings
@@ -25,11 +60,11 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(messages)
 
-    from blueprints.messages.hooks import bp as message_hooks
+    from blueprints.messages.webhook_views import bp as message_hooks
 
     app.register_blueprint(message_hooks)
 
-    from blueprints.documents.verify import verify_bp as verify
+    from blueprints.documents.verify_views import verify_bp as verify
     from blueprints.documents.views import bp as documents
 
     app.register_blueprint(documents)
@@ -43,6 +78,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(signing_live)
     init_live(app)
 
-    from blueprints.demo import demo_command
+    from blueprints.demo.seed import demo_command
 
     app.cli.add_command(demo_command)

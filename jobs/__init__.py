@@ -343,15 +343,18 @@ def tick_periodic(redis, submit: Callable[[JobCall], bool]) -> list[str]:
 _job_app: Flask | None = None
 
 
-def job_app() -> Flask:
-    """The app a job runs in: the current one (embedded runner, tests), else one made from the environment."""
+def serve_jobs(app: Flask) -> None:
+    """Make ``app`` the one jobs run in outside any app context (the worker process and its work horses)."""
     global _job_app
+    _job_app = app
+
+
+def job_app() -> Flask:
+    """The app a job runs in: the current one (embedded runner, tests), else the worker's (``serve_jobs``)."""
     if has_app_context():
         return current_app._get_current_object()
     if _job_app is None:
-        from app import create_app
-
-        _job_app = create_app()
+        raise RuntimeError("no app to run jobs in: start workers with --worker-class jobs.worker.Worker")
     return _job_app
 
 
@@ -363,7 +366,7 @@ def tenant_job(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def job(tenant_id: int, *args, **kwargs):
-        from tenants import find_tenant, tenant_scope
+        from tenants import Actor, find_tenant, tenant_scope
 
         app = job_app()
         with app.app_context():
@@ -371,7 +374,7 @@ def tenant_job(func: Callable) -> Callable:
         if ref is None or not ref.active:
             logger.info("%s skipped: tenant %s is gone or inactive", func.__name__, tenant_id)
             return None
-        with tenant_scope(ref, app):
+        with tenant_scope(ref, app, actor=Actor.system(f"job {func.__name__}")):
             return func(*args, **kwargs)
 
     return job
@@ -380,8 +383,10 @@ def tenant_job(func: Callable) -> Callable:
 def platform_job(func: Callable) -> Callable:
     @functools.wraps(func)
     def job(*args, **kwargs):
-        app = job_app()
-        with app.app_context():
+        from tenants import Actor, Scope, entered
+
+        # The platform's scope: no tenant table can be reached; mail is translated (Flask-Babel needs a scope).
+        with entered(Scope(None, Actor.system(f"job {func.__name__}")), job_app()):
             return func(*args, **kwargs)
 
     return job

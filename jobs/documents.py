@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
@@ -46,25 +45,22 @@ def _run(task_id: int, work: Callable[[Progress], dict]) -> None:
     language = _language_of(task.created_by_user_id)
     db.session.commit()  # end the read, so the progress writes never meet an older snapshot (SQLite)
     progress = Progress(task_id)
-    # Labels, notes and email subjects are translated: in the organization's language, as a request would.
-    with current_app.test_request_context():
-        try:
-            result = work(progress)
-            db.session.commit()
-        except Exception as error:
-            db.session.rollback()
-            logger.exception("documents task %s failed", task_id)
-            shown = None
-            if isinstance(error, DocumentError):
-                with force_locale(language):  # the reason is read by the person who clicked
-                    shown = str(error)
-            progress.fail(f"{type(error).__name__}: {error}")
-            # Kept for the bar: the retry button, and the reason when the person can act on it.
-            db.session.execute(
-                update(Task).where(Task.id == task_id).values(result={**retry, "reason": shown})
-            )
-            db.session.commit()
-            raise
+    # Labels, notes and email subjects are translated: in the organization's language (the job's scope).
+    try:
+        result = work(progress)
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        logger.exception("documents task %s failed", task_id)
+        shown = None
+        if isinstance(error, DocumentError):
+            with force_locale(language):  # the reason is read by the person who clicked
+                shown = str(error)
+        progress.fail(f"{type(error).__name__}: {error}")
+        # Kept for the bar: the retry button, and the reason when the person can act on it.
+        db.session.execute(update(Task).where(Task.id == task_id).values(result={**retry, "reason": shown}))
+        db.session.commit()
+        raise
     progress.finish({**retry, **result})
 
 
@@ -267,20 +263,19 @@ def send_session_certificates(session_id: int) -> int:
     ]
     db.session.commit()
     sent = 0
-    with current_app.test_request_context():
-        for participant_id in ids:
-            session = db.session.get(services.TrainingSession, session_id)
-            participant = db.session.get(Participant, participant_id)
-            document = services.latest_certificate(session_id, participant_id)
-            if document is None:
-                document = services.issue_item(
-                    session,
-                    {"kind": CERTIFICATE, "participant_id": participant_id},
-                    actor=actor,
-                    task_id=None,
-                )
-            key = f"certificate:{session_id}:{participant_id}:{document.version}"
-            if services.email_certificate(document, participant, session, dedupe_key=key) is not None:
-                sent += 1
-            db.session.commit()
+    for participant_id in ids:
+        session = db.session.get(services.TrainingSession, session_id)
+        participant = db.session.get(Participant, participant_id)
+        document = services.latest_certificate(session_id, participant_id)
+        if document is None:
+            document = services.issue_item(
+                session,
+                {"kind": CERTIFICATE, "participant_id": participant_id},
+                actor=actor,
+                task_id=None,
+            )
+        key = f"certificate:{session_id}:{participant_id}:{document.version}"
+        if services.email_certificate(document, participant, session, dedupe_key=key) is not None:
+            sent += 1
+        db.session.commit()
     return sent

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
-
 from blueprints.audit.services import Actor
 from blueprints.tasks.models import Task
 from blueprints.tasks.services import Progress
@@ -29,9 +27,8 @@ def import_participants(
     if task is None or task.finished:
         return  # run twice: the first run did it (or reported why not)
     db.session.commit()  # end the read, so the progress writes never meet an older snapshot (SQLite)
-    # Messages (reasons of invalid lines) are translated: in the organization's language, as a request would.
-    with current_app.test_request_context():
-        _import(task_id, blob_key, mapping, session_id, funder, actor)
+    # Messages (reasons of invalid lines) are translated: in the organization's language (the job's scope).
+    _import(task_id, blob_key, mapping, session_id, funder, actor)
 
 
 def _import(task_id, blob_key, mapping, session_id, funder, actor) -> None:

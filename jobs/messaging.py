@@ -284,7 +284,8 @@ def _email_of(message, sender_name: str, reply_to: str | None):
 def _send_texts(batch: _Batch, ids: list[int]) -> None:
     if not ids:
         return
-    from blueprints.shared.sms import sms_gateway, sms_sender
+    from blueprints.messages.sms_outbox import sms_gateway
+    from blueprints.shared.sms import sms_sender
     from blueprints.web.urls import external_url
 
     gateway, sender = sms_gateway(current_app), sms_sender(current_app)
@@ -401,7 +402,7 @@ def send_organization_finder(email: str, language: str) -> int:
     if not found:
         logger.info("organization finder: no account for the address given")
         return 0
-    with current_app.test_request_context(), force_locale(language):
+    with force_locale(language):
         context = {"organizations": found, "recipient_name": None}
         message = build_email(
             to=email,

@@ -66,7 +66,7 @@ def notify_policy_version(version_id: int) -> int:
             with mailer(current_app).connection() as smtp:
                 for email, language in todo:
                     language = language if language in ("fr", "en") else tenant.language
-                    with current_app.test_request_context(), force_locale(language):
+                    with force_locale(language):
                         policy_name = (
                             gettext("privacy policy") if kind == "privacy" else gettext("cookie policy")
                         )

@@ -13,7 +13,7 @@ import logging
 
 import rq
 
-from jobs import QUEUES, SERIALIZER, dispatch, job_app, job_failed, rq_failure, tick_periodic
+from jobs import QUEUES, SERIALIZER, dispatch, job_failed, rq_failure, serve_jobs, tick_periodic
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,11 @@ class _Emarge:
         kwargs.setdefault("serializer", SERIALIZER)
         kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
         super().__init__(*args, **kwargs)
-        self.app = job_app()
+        from app import create_app
+
+        # Made once in the parent; the work horses it forks inherit it.
+        self.app = create_app()
+        serve_jobs(self.app)
 
     def _tick(self) -> None:
         with self.app.app_context():

@@ -9,10 +9,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from tenants import all_tenants, find_tenant
 from tenants.db import db
 from tenants.migrate import migrate_tenants, upgrade_platform
 from tenants.provisioning import NewTenant, ProvisioningError, drop, provision
+from tenants.schema import run_seeds
+from tenants.scope import all_tenants, find_tenant
 
 tenants_cli = AppGroup("tenants", help="Create, list, drop and migrate tenants.")
 platform_cli = AppGroup("platform", help="The shared platform schema.")
@@ -23,9 +24,7 @@ def platform_upgrade():
     """Bring the platform schema to the latest migration."""
     with db.engine.begin() as connection:
         upgrade_platform(connection)
-    from blueprints.privacy.services import ensure_defaults
-
-    ensure_defaults(db.session)
+    run_seeds("platform", db.session)
     db.session.commit()
     click.echo("platform schema at head")
 

@@ -12,9 +12,8 @@ import logging
 import os
 from datetime import UTC, datetime
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
-from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase
@@ -76,13 +75,6 @@ class TenantBase(DeclarativeBase):
 db = SQLAlchemy(engine_options={"pool_pre_ping": True})
 
 
-def current_tenant():
-    """The tenant in scope (a ``TenantRef``) or None."""
-    if not has_app_context():
-        return None
-    return g.get("tenant")
-
-
 def translate_map(dialect_name: str, schema: str | None) -> dict:
     return {
         PLATFORM: None if dialect_name == "sqlite" else PLATFORM,
@@ -124,14 +116,6 @@ def _attach(connection: Connection, schema: str, create: bool) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     raw.execute(f'ATTACH DATABASE ? AS "{schema}"', (path,))
     attached.add(schema)
-
-
-@event.listens_for(FlaskSession, "after_begin")
-def _scope_session_connection(session, transaction, connection):
-    # Only the request/job session follows g.tenant; a Session bound by hand to a connection keeps the
-    # scope its owner gave that connection (provisioning, migrations).
-    tenant = current_tenant()
-    bind_schema(connection, tenant.schema if tenant else None)
 
 
 def real_schema(connection: Connection, placeholder: str) -> str | None:

@@ -20,9 +20,10 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from tenants.db import PLATFORM, TENANT, begin_ddl, bind_schema, db, tenant_file
-from tenants.schema import alembic_config, head, metadata
+from tenants.schema import alembic_config, head, metadata, run_seeds
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,8 @@ def build_platform(connection: Connection) -> None:
     bind_schema(connection, None)
     metadata("platform").create_all(connection)
     stamp(connection, "platform", PLATFORM)
-    from sqlalchemy.orm import Session
-
-    from blueprints.privacy.services import ensure_defaults
-
     with Session(bind=connection) as session:
-        ensure_defaults(session)
+        run_seeds("platform", session)
         session.commit()
 
 

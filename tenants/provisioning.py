@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tenants.db import begin_ddl, bind_schema, db, detach_all, tenant_file, utcnow
 from tenants.migrate import build_tenant
 from tenants.models import Tenant, TenantRef
+from tenants.schema import run_seeds
 
 logger = logging.getLogger(__name__)
 
@@ -164,10 +165,11 @@ def provision(new: NewTenant, populate: Callable[[Session, TenantRef], None] | N
             created_file = path is not None
             build_tenant(connection, schema)
             ref = TenantRef(tenant_id, new.slug, schema, new.name, "active", new.language, new.timezone)
-            if populate:
-                with Session(bind=connection) as session:
+            with Session(bind=connection) as session:
+                run_seeds("tenant", session)
+                if populate:
                     populate(session, ref)
-                    session.flush()
+                session.flush()
     except BaseException:
         _forget_file(connection, path if created_file else None)
         raise

@@ -2,41 +2,48 @@
 
 from __future__ import annotations
 
-import importlib
 import os
+from collections.abc import Callable
 from functools import cache
+from types import ModuleType
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.orm import Session
 
+from tenants import models, storage  # noqa: F401 - the ground's own tables
 from tenants.db import PlatformBase, TenantBase
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Every module that declares tables. A new area adds its models module here so that metadata, migrations and
-# provisioning see its tables.
-MODEL_MODULES = (
-    "tenants.models",
-    "blueprints.accounts.models",
-    "blueprints.audit.models",
-    "blueprints.tasks.models",
-    "blueprints.messages.models",
-    "tenants.storage",
-    "blueprints.accounts.throttle",
-    "blueprints.staff.models",
-    "blueprints.privacy.models",
-    "blueprints.participants.models",
-    "blueprints.trainings.models",
-    "blueprints.signing.models",
-    "blueprints.documents.models",
-)
+# The ground declares its own tables (tenants.models, tenants.storage); each area registers the modules that
+# declare its tables, and the rows a new schema needs, when the app is made (``blueprints.register_areas``).
+# The ground never names an area.
+_MODELS: dict[str, ModuleType] = {}
+_SEEDS: dict[str, dict[str, Callable[[Session], object]]] = {"platform": {}, "tenant": {}}
 
 KINDS = {"platform": PlatformBase.metadata, "tenant": TenantBase.metadata}
 
 
-def load_models() -> None:
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
+def register_models(*modules: ModuleType) -> None:
+    """Tables declared in ``modules`` belong to the metadata, the migrations and provisioning."""
+    for module in modules:
+        _MODELS[module.__name__] = module
+
+
+def register_seed(kind: str, seed: Callable[[Session], object]) -> None:
+    """``seed(session)`` fills a new schema of ``kind``: the platform's when it is built or upgraded, a tenant's
+    when it is provisioned. It must be safe to run twice; the caller commits."""
+    _SEEDS[kind][f"{seed.__module__}.{seed.__qualname__}"] = seed
+
+
+def run_seeds(kind: str, session: Session) -> None:
+    for seed in _SEEDS[kind].values():
+        seed(session)
+
+
+def registered_models() -> tuple[str, ...]:
+    return tuple(_MODELS)
 
 
 @cache
@@ -54,5 +61,6 @@ def head(kind: str) -> str:
 
 
 def metadata(kind: str):
-    load_models()
+    if not _MODELS:
+        raise RuntimeError("no area registered its tables: make the app first (app.create_app)")
     return KINDS[kind]

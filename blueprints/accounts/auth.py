@@ -12,6 +12,7 @@ from blueprints.accounts import logins
 from blueprints.accounts.models import User
 from blueprints.privacy.cookies import REMEMBER_COOKIE, cookie_attributes
 from blueprints.web.redirects import redirect_or_hx
+from tenants import current_tenant
 from tenants.db import db, utcnow
 
 login_manager = LoginManager()
@@ -35,7 +36,7 @@ def _bind(user: User, slug: str, opened: logins.Opened) -> User:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     parsed = _parse(user_id)
-    tenant = g.get("tenant")
+    tenant = current_tenant()
     if parsed is None or tenant is None or parsed[0] != tenant.slug:
         return None
     _, login_id, key = parsed
@@ -51,7 +52,7 @@ def load_user(user_id: str) -> User | None:
 def load_remembered(request) -> User | None:
     """No live session: a remember-me cookie, spent and replaced, opens a new one."""
     value = request.cookies.get(REMEMBER_COOKIE)
-    tenant = g.get("tenant")
+    tenant = current_tenant()
     parsed = _parse(value) if value else None
     if parsed is None or tenant is None or parsed[0] != tenant.slug:
         return None
@@ -71,7 +72,7 @@ def load_remembered(request) -> User | None:
 
 def sign_in(user: User, *, remember: bool, origin: dict) -> None:
     """A fresh session bound to a new login record (committed by the caller)."""
-    slug = g.tenant.slug
+    slug = current_tenant().slug
     opened = logins.open_login(user, origin, remember=remember)
     # Nothing from before survives into the signed-in session.
     session.clear()
@@ -118,14 +119,14 @@ def _write_remember_cookie(response):
 def signed_in_elsewhere() -> bool:
     """The browser holds a login of another organization."""
     parsed = _parse(session.get("_user_id") or "")
-    tenant = g.get("tenant")
+    tenant = current_tenant()
     return bool(parsed and tenant and parsed[0] != tenant.slug)
 
 
 @login_manager.unauthorized_handler
 def _unauthorized():
     # Another organization's page is a 404 for a user signed in elsewhere: it neither exists nor leaks.
-    if signed_in_elsewhere() or g.get("tenant") is None:
+    if signed_in_elsewhere() or current_tenant() is None:
         abort(404)
     return redirect_or_hx(url_for("accounts.login", next=request.full_path.rstrip("?")), 302)
 
@@ -148,7 +149,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _load_login_first():
         # The login is checked (and touched) on its own connection before the request's transaction begins.
-        if g.get("tenant") is not None:
+        if current_tenant() is not None:
             current_user._get_current_object()
 
     app.after_request(_write_remember_cookie)

@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from sqlalchemy.orm import Session
 
 from blueprints.audit.models import AuditEvent
 from tenants.db import db
+from tenants.scope import STAFF, SYSTEM, TRAINEE, USER, Actor
 
-USER = "user"
-STAFF = "staff"
-TRAINEE = "trainee"
-SYSTEM = "system"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, and from where. Built by the view (from the request) or the job, handed to services."""
-
-    kind: str
-    label: str
-    user_id: int | None = None
-    staff_id: int | None = None
-    participant_id: int | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-    language: str | None = None
-
-    @classmethod
-    def system(cls, label: str = "system") -> Actor:
-        return cls(kind=SYSTEM, label=label)
-
-    @classmethod
-    def for_user(cls, user, **where) -> Actor:
-        return cls(kind=USER, label=user.email, user_id=user.id, **where)
-
-    def as_user(self, user) -> Actor:
-        """The same origin, now known as ``user`` (after a login, a password reset)."""
-        return replace(self, kind=USER if self.kind != STAFF else STAFF, label=user.email, user_id=user.id)
+__all__ = ["STAFF", "SYSTEM", "TRAINEE", "USER", "Actor", "record"]
 
 
 def record(

@@ -43,6 +43,7 @@ from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, TITLES
 from blueprints.web.htmx import is_fragment_request, render
 from blueprints.web.keys import secret_keys
 from blueprints.web.redirects import redirect_or_hx, safe_next
+from tenants import current_tenant
 from tenants.db import bind_schema, db
 
 logger = logging.getLogger(__name__)
@@ -335,7 +336,7 @@ ACK_FREE = {"accounts.login", "accounts.logout", "public.set_language", "static"
 
 @bp.before_app_request
 def _require_acknowledgement():
-    tenant = g.get("tenant")
+    tenant = current_tenant()
     endpoint = request.endpoint or ""
     if tenant is None or endpoint in ACK_FREE or endpoint.startswith("privacy."):
         return None
@@ -355,7 +356,7 @@ def _require_acknowledgement():
 @bp.route("/<org>/privacy/acknowledge", methods=["GET", "POST"])
 @login_required
 def acknowledge():
-    tenant = g.tenant
+    tenant = current_tenant()
     pending = services.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at)
     home = url_for("accounts.home")
     target = safe_next(request.args.get("next"), home, within=f"/{tenant.slug}/")

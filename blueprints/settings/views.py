@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, make_response, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -13,6 +13,7 @@ from blueprints.settings.forms import OrganizationSettingsForm
 from blueprints.settings.services import Images, SettingsData, SettingsError
 from blueprints.trainings.forms import timezone_choices
 from blueprints.web.actor import request_actor
+from tenants import current_tenant
 from tenants.db import db
 
 bp = Blueprint("settings", __name__, url_prefix="/<org>/settings")
@@ -38,7 +39,7 @@ def index():
     form = OrganizationSettingsForm(obj=org)
     form.timezone.choices = timezone_choices()
     if not form.is_submitted():
-        form.language.data, form.timezone.data = g.tenant.language, g.tenant.timezone
+        form.language.data, form.timezone.data = current_tenant().language, current_tenant().timezone
     if form.validate_on_submit():
         try:
             signature = _read(form.signature.data)
@@ -50,7 +51,7 @@ def index():
                 signature=signature,
                 remove_signature=form.remove_signature.data,
             )
-            services.update_settings(org, _data(form), images, request_actor(), tenant_id=g.tenant.id)
+            services.update_settings(org, _data(form), images, request_actor(), tenant_id=current_tenant().id)
         except SettingsError as error:
             db.session.rollback()
             getattr(form, error.field or "name").errors.append(str(error))

@@ -17,10 +17,10 @@ The gateway protocol (what a real provider's adapter maps to):
   in seconds>`` and ``X-Emarge-Signature: <hex HMAC-SHA256 under SMS_RECEIPT_SECRET of the organization's
   address in the URL, a newline, the timestamp, a newline, and the raw body>``. A receipt whose timestamp is
   more than 5 minutes off is refused (403), and so is one already applied, the same id with the same status
-  (409, not to be retried); 409 "not recorded yet" asks for a retry later (see blueprints/messages/hooks.py).
+  (409, not to be retried); 409 "not recorded yet" asks for a retry later (see blueprints/messages/webhook_views.py).
 
-Without ``SMS_GATEWAY_URL`` the development adapter keeps each SMS as a ``DevSms`` row of the tenant, readable
-in the app: nothing leaves the machine.
+Without ``SMS_GATEWAY_URL`` the development adapter (``blueprints/messages/sms_outbox.py``) keeps each SMS as a
+``DevSms`` row of the tenant, readable in the app: nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -160,42 +160,6 @@ class HttpGateway:
         if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or str(provider_id) == "":
             raise TemporaryFailure(f"gateway {status} without an id: {text[:200]}")
         return SmsResult(str(provider_id)[:100], f"gateway {status}: {text[:200]}")
-
-
-class DevSmsGateway:
-    """Keeps each SMS as a DevSms row of the tenant in scope (the caller commits): nothing leaves the machine."""
-
-    def send(
-        self, to_e164: str, sender: str, body: str, *, reference: str, callback_url: str | None = None
-    ) -> SmsResult:
-        from blueprints.messages.models import DevSms
-        from tenants.db import db
-
-        message_id = reference.rsplit("-", 1)[-1]
-        row = DevSms(
-            message_id=int(message_id) if message_id.isdigit() else None,
-            recipient=to_e164,
-            sender=sender,
-            body=body,
-            segments=segments(body),
-        )
-        db.session.add(row)
-        db.session.flush()
-        return SmsResult(f"dev-{row.id}", f"kept in the development outbox ({row.segments} part(s))")
-
-
-def sms_gateway(app: Flask) -> SmsGateway:
-    """The HTTP gateway when ``SMS_GATEWAY_URL`` is set, else the development adapter."""
-    c = app.config
-    if c.get("SMS_GATEWAY_URL"):
-        return HttpGateway(
-            c["SMS_GATEWAY_URL"],
-            user=c.get("SMS_GATEWAY_USER"),
-            password=c.get("SMS_GATEWAY_PASSWORD"),
-            token=c.get("SMS_GATEWAY_TOKEN"),
-            timeout=float(c.get("SMS_TIMEOUT") or 10),
-        )
-    return DevSmsGateway()
 
 
 def sms_sender(app: Flask) -> str:

@@ -706,18 +706,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _local(value: datetime, session: TrainingSession) -> str:
-    """A time for a message, in the session's zone; the request's language where there is one (a job or a
-    test calling the service has none: the organization's language then)."""
-    from babel import dates
-    from flask import has_request_context
-
+    """A time for a message, in the session's zone and the scope's language."""
     from blueprints.web.i18n import local_datetime
 
-    if has_request_context():
-        return local_datetime(value, "short", tz=session.timezone)
-    return dates.format_datetime(
-        value, "short", tzinfo=ZoneInfo(session.timezone), locale=current_tenant().language
-    )
+    return local_datetime(value, "short", tz=session.timezone)
 
 
 def parse_local_time(slot: Slot, text: str) -> datetime | None:

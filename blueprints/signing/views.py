@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -37,7 +36,7 @@ from blueprints.web.actor import request_origin
 from blueprints.web.htmx import is_fragment_request, render
 from blueprints.web.keys import secret_keys
 from blueprints.web.urls import external_url
-from tenants import current_tenant
+from tenants import current_tenant, refine_scope
 from tenants.db import db, utcnow
 
 bp = Blueprint("signing", __name__, url_prefix="/<org>")
@@ -120,7 +119,7 @@ def sign_page(token: str):
     except LinkProblem as problem:
         return _link_problem(problem, token)
     participant = db.session.get(Participant, link.participant_id)
-    g.language = participant.language
+    refine_scope(language=participant.language)
     context = _sign_context(link, participant, now=utcnow())
     return _trainee_headers(make_response(render_template("signing/sign.html", token=token, **context)))
 
@@ -156,7 +155,7 @@ def sign(token: str):
     except LinkProblem as problem:
         return _link_problem(problem, token)
     participant = db.session.get(Participant, link.participant_id)
-    g.language = participant.language
+    refine_scope(language=participant.language)
     now = utcnow()
     status, error, code_error = 200, None, False
     if access.signed_in_here():
@@ -219,7 +218,7 @@ def renew(token: str):
         participant = db.session.get(Participant, link.participant_id)
         actor = Actor(kind="anonymous", label="link renewal form", participant_id=None, **request_origin())
         if participant is not None:
-            g.language = participant.language
+            refine_scope(language=participant.language)
         services.request_fresh_link(link, email, actor)
         db.session.commit()
     # The same page whether the address matched, did not, or the form was throttled.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -36,6 +36,7 @@ from blueprints.web.actor import request_actor
 from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import is_fragment_request, render
+from tenants import current_tenant
 from tenants.db import db, utcnow
 
 bp = Blueprint("trainings", __name__, url_prefix="/<org>")
@@ -196,7 +197,7 @@ def _session_form(session: TrainingSession | None = None) -> SessionEditForm:
     if request.method == "GET":
         form.facilitators.data = sorted(assigned)
         if session is None:
-            form.timezone.data = g.tenant.timezone
+            form.timezone.data = current_tenant().timezone
     return form
 
 
@@ -462,7 +463,7 @@ def _monday(week: str | None) -> date:
             return date.fromisocalendar(int(year), int(number), 1)
         except ValueError:
             pass
-    today = planning.local(utcnow(), g.tenant.timezone).date()
+    today = planning.local(utcnow(), current_tenant().timezone).date()
     return today - timedelta(days=today.weekday())
 
 

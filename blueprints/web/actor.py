@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request, session
 from flask_login import current_user
 
-from blueprints.audit.services import STAFF, USER, Actor
+from tenants.scope import STAFF, USER, Actor
 
 
 def request_origin() -> dict:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import make_response, render_template, request
 
+from blueprints.web.extensions import hx
+
 
 def is_fragment_request() -> bool:
-    from blueprints.web import hx
-
     # A boosted navigation wants the whole page, and so does htmx restoring a pushed URL from history (it
     # sends HX-Request too); any other HTMX request wants its fragment.
     return bool(hx) and not hx.boosted and not request.headers.get("HX-History-Restore-Request")

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from babel import dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, format_datetime, get_locale
 from flask_login import current_user
 
+from tenants import current_scope, current_tenant
 from tenants.schema import ROOT
 
 babel = Babel()
@@ -21,28 +22,29 @@ babel = Babel()
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    chosen = g.get("language")  # set by pages that know better (a trainee's own preference)
-    if chosen in languages:
-        return chosen
-    user = current_user if request else None
-    if (
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and getattr(user, "language", None) in languages
-    ):
-        return user.language
-    if session.get("language") in languages:
-        return session["language"]
-    best = request.accept_languages.best_match(languages) if request else None
-    if best:
-        return best
-    tenant = g.get("tenant")
+    scope = current_scope()
+    # Set by whoever entered the scope and knows better: a job writing to a trainee, a trainee's own page.
+    if scope is not None and scope.language in languages:
+        return scope.language
+    if has_request_context():
+        # A page: the signed-in person's choice, else the one kept in the session, else the browser's.
+        if (
+            getattr(current_user, "is_authenticated", False)
+            and getattr(current_user, "language", None) in languages
+        ):
+            return current_user.language
+        if session.get("language") in languages:
+            return session["language"]
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return best
+    tenant = current_tenant()
     return tenant.language if tenant else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
-    tenant = g.get("tenant")
-    return tenant.timezone if tenant else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    scope = current_scope()
+    return (scope and scope.tenant_timezone) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def local_datetime(value: datetime | None, fmt: str = "medium", tz: str | None = None) -> str:
@@ -83,3 +85,5 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.globals["get_locale"] = get_locale
+    # The organization in scope, for page headers and mail ("Log in to Acme").
+    app.context_processor(lambda: {"scope_tenant": current_tenant()})

@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, url_for
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an email, from a request or from a job (which has no request)."""
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if has_request_context():
-        return base + url_for(endpoint, **values)
-    with current_app.test_request_context():
-        return base + url_for(endpoint, **values)
+    """An absolute link for an email or an SMS: on ``PUBLIC_BASE_URL``, from a request as from a job."""
+    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, _external=False, **values)

@@ -29,7 +29,7 @@ FLOORS = (
     # HTTP plumbing shared by every page: htmx, redirects, errors, languages, security headers, keys.
     ("web", ("blueprints.web", "blueprints.web.*")),
     # The areas' models, forms and services.
-    ("areas", ("blueprints.*.*",)),
+    ("areas", ("blueprints.*", "blueprints.*.*")),
     # Job families: each takes ids, enters a scope and calls the services of the areas.
     ("jobs", ("jobs.*",)),
     # Pages: blueprints and the request guards they use (who is signed in, who may see what).
@@ -38,7 +38,7 @@ FLOORS = (
         ("blueprints.*.views", "blueprints.*.*_views", "blueprints.*.access", "blueprints.accounts.auth"),
     ),
     # Entry points: the factory, the blueprint registry, the worker, the demo command.
-    ("entry", ("app", "blueprints", "blueprints.demo", "jobs.worker")),
+    ("entry", ("app", "blueprints", "blueprints.demo", "blueprints.demo.*", "jobs.worker")),
 )
 
 

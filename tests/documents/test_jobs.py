@@ -12,6 +12,7 @@ import zipfile
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.documents.conftest import pdf_text
@@ -148,7 +149,8 @@ def test_a_reason_the_user_can_act_on_is_shown(app, make_tenant, monkeypatch):
         db.session.execute(delete(Enrollment).where(Enrollment.participant_id == world.participant_ids[0]))
         db.session.commit()
         task_id = task.id
-    with app.app_context(), pytest.raises(Exception, match="not enrolled"):
+    # Read in English: outside any scope the reason is in the default language (French).
+    with app.app_context(), force_locale("en"), pytest.raises(Exception, match="not enrolled"):
         generate_documents(tenant.id, task_id, world.session_id, [item], actor)
     fragment = bar(admin, task_id)
     assert "This task failed. This participant is not enrolled in the session." in fragment

@@ -130,7 +130,7 @@ def test_wrong_files_are_answered_clearly(app, make_tenant, monkeypatch):
 
 
 def test_checks_are_throttled_per_address(app, make_tenant, monkeypatch):
-    from blueprints.documents import verify
+    from blueprints.documents import verify_views as verify
     from blueprints.documents.models import SESSION_SHEET
 
     fake_renderer(monkeypatch)

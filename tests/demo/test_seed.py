@@ -13,7 +13,7 @@ NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 
 @pytest.fixture
 def demo(app):
-    from blueprints.demo import ensure_demo
+    from blueprints.demo.seed import ensure_demo
 
     with app.app_context():
         assert ensure_demo(now=NOW) is True
@@ -53,7 +53,7 @@ def test_the_demo_holds_a_showcase(demo):
     from sqlalchemy import select
 
     from blueprints.accounts.models import Organization
-    from blueprints.demo import TRAINING_TITLE
+    from blueprints.demo.seed import TRAINING_TITLE
     from blueprints.participants.models import Participant
     from blueprints.settings.services import activity_number_valid, siret_valid
     from blueprints.signing.models import ABSENT, EXCUSED, FACILITATOR_DEVICE, LATE, ROOM_CODE, Attendance
@@ -107,7 +107,7 @@ def test_the_demo_holds_a_showcase(demo):
 
 
 def test_a_second_run_changes_nothing(demo):
-    from blueprints.demo import ensure_demo
+    from blueprints.demo.seed import ensure_demo
 
     before = _counts(demo)
     with demo.app_context():
@@ -118,7 +118,7 @@ def test_a_second_run_changes_nothing(demo):
 def test_the_demo_admin_sees_the_session_pages(demo):
     from sqlalchemy import select
 
-    from blueprints.demo import PEOPLE
+    from blueprints.demo.seed import PEOPLE
     from blueprints.trainings.models import TrainingSession
     from tenants import tenant_scope
     from tenants.db import db

@@ -27,6 +27,7 @@ from tenants import find_tenant, tenant_scope
 from tenants.db import db, utcnow
 from tenants.migrate import upgrade_platform
 from tenants.provisioning import NewTenant, drop, provision
+from tenants.schema import run_seeds
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +101,7 @@ def ensure_demo(now: datetime | None = None) -> bool:
     """
     with db.engine.begin() as connection:
         upgrade_platform(connection)
-    from blueprints.privacy.services import ensure_defaults
-
-    ensure_defaults(db.session)
+    run_seeds("platform", db.session)
     db.session.commit()
     if find_tenant(slug=SLUG):
         return False
