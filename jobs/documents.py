@@ -141,22 +141,22 @@ def export_attendance(
 ) -> None:
     """Attendance of a session as CSV or XLSX, one row per participant × slot, left in storage."""
     from blueprints.audit.services import record
-    from blueprints.documents import services
+    from blueprints.documents import exports
     from blueprints.shared.cells import safe_cell
     from tenants.storage import storage
 
     def work(progress: Progress) -> dict:
         session = _session(session_id)
         with force_locale(language or current_tenant().language):
-            rows = list(services.attendance_rows(session))
+            rows = list(exports.attendance_rows(session))
             if fmt == "xlsx":
-                data = services.attendance_xlsx(rows, safe_cell)
+                data = exports.attendance_xlsx(rows, safe_cell)
                 content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             else:
-                data = services.attendance_csv(rows, safe_cell)
+                data = exports.attendance_csv(rows, safe_cell)
                 content_type = "text/csv"
         progress_total = len(rows)
-        filename = services.export_filename(session, "xlsx" if fmt == "xlsx" else "csv")
+        filename = exports.export_filename(session, "xlsx" if fmt == "xlsx" else "csv")
         # End the reading transaction before writing (SQLite: see jobs/exports.py).
         db.session.rollback()
         blob = storage().put(data, content_type=content_type, filename=filename)
@@ -177,7 +177,7 @@ def export_attendance(
 @tenant_job
 def email_certificates(task_id: int, session_id: int, participant_ids: list[int] | None, actor: dict) -> None:
     """Email each participant (all, or those given) their newest certificate, issuing one if none exists."""
-    from blueprints.documents import services
+    from blueprints.documents import certificates, services
     from blueprints.documents.models import CERTIFICATE
     from blueprints.participants.models import Participant
 
@@ -196,7 +196,7 @@ def email_certificates(task_id: int, session_id: int, participant_ids: list[int]
             if participant is None or participant.processing_restricted or not participant.email:
                 skipped += 1
                 continue
-            document = services.latest_certificate(session_id, participant_id)
+            document = certificates.latest_certificate(session_id, participant_id)
             if document is None:
                 document = services.issue_item(
                     session,
@@ -205,7 +205,7 @@ def email_certificates(task_id: int, session_id: int, participant_ids: list[int]
                     task_id=task_id,
                 )
             key = f"certificate:{session_id}:{participant_id}:{document.version}:manual:{task_id}"
-            if services.email_certificate(document, participant, session, dedupe_key=key) is not None:
+            if certificates.email_certificate(document, participant, session, dedupe_key=key) is not None:
                 sent += 1
             db.session.commit()
         return {"sent": sent, "skipped": skipped, "summary_template": "documents/_emails_summary.html"}
@@ -244,7 +244,7 @@ def send_due_certificates() -> None:
 @tenant_job
 def send_session_certificates(session_id: int) -> int:
     """Send each attending participant of an ended session their certificate, once whatever the version."""
-    from blueprints.documents import services
+    from blueprints.documents import certificates, services
     from blueprints.documents.models import CERTIFICATE
     from blueprints.participants.models import Participant
 
@@ -252,21 +252,21 @@ def send_session_certificates(session_id: int) -> int:
     session = db.session.get(services.TrainingSession, session_id)
     if session is None or session.archived_at is not None:
         return 0
-    attended = services.attended_minutes(session_id)
+    attended = certificates.attended_minutes(session_id)
     ids = [
         p.id
         for p in roster_of_session(session)
         if attended.get(p.id, 0) > 0
         and p.email
         and not p.processing_restricted
-        and not services.certificate_sent(session_id, p.id)
+        and not certificates.certificate_sent(session_id, p.id)
     ]
     db.session.commit()
     sent = 0
     for participant_id in ids:
         session = db.session.get(services.TrainingSession, session_id)
         participant = db.session.get(Participant, participant_id)
-        document = services.latest_certificate(session_id, participant_id)
+        document = certificates.latest_certificate(session_id, participant_id)
         if document is None:
             document = services.issue_item(
                 session,
@@ -275,7 +275,7 @@ def send_session_certificates(session_id: int) -> int:
                 task_id=None,
             )
         key = f"certificate:{session_id}:{participant_id}:{document.version}"
-        if services.email_certificate(document, participant, session, dedupe_key=key) is not None:
+        if certificates.email_certificate(document, participant, session, dedupe_key=key) is not None:
             sent += 1
         db.session.commit()
     return sent

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from blueprints.documents import services
+from blueprints.documents import paper_sheets, services
 from blueprints.documents.models import (
     BLANK_SLOT_SHEET,
     CERTIFICATE,
@@ -139,7 +139,7 @@ def _session_context(session: TrainingSession) -> dict:
         groups=_grouped(documents),
         participants={p.id: p for p in roster_of_session(session)},
         slots={s.id: s for s in session.slots},
-        paper=services.paper_slot_ids([s.id for s in session.slots]),
+        paper=paper_sheets.paper_slot_ids([s.id for s in session.slots]),
         task=_task_of_page(),
         verify_start=external_url("verify.start"),
     )
@@ -298,7 +298,7 @@ def paper(slot_id: int):
             upload = request.files.get("scan")
             data = upload.read(services.MAX_UPLOAD_BYTES + 1) if upload else b""
             try:
-                services.upload_paper_sheet(
+                paper_sheets.upload_paper_sheet(
                     slot,
                     data,
                     upload.filename if upload else "",
@@ -323,7 +323,7 @@ def paper(slot_id: int):
         "documents/paper.html",
         slot=slot,
         session=slot.session,
-        sheets=services.paper_sheets(slot.id),
+        sheets=paper_sheets.paper_sheets(slot.id),
         blank=blank[0] if blank else None,
         error=error,
         tz=slot.session.timezone,

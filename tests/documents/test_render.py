@@ -351,7 +351,7 @@ def test_greek_cyrillic_and_accented_names_are_printed(app, make_tenant):
 
 
 def test_a_script_the_font_cannot_draw_is_flagged(app, make_tenant):
-    from blueprints.documents.render import unprintable
+    from blueprints.documents.text import unprintable
 
     names = [("王伟", "Wang"), ("देवनागरी", "शर्मा"), ("Paul", "Martin")]
     assert unprintable("王伟") and unprintable("शर्मा") and not unprintable("Ζωή Иван")
@@ -488,7 +488,7 @@ def test_markup_in_names_is_text(app, make_tenant):
 
 
 def test_progress_and_bad_calls(app, make_tenant):
-    from blueprints.documents.render import RenderError
+    from blueprints.documents.facts import RenderError
 
     world = build_sheet_world(app, make_tenant, participants=1, slots=1)
     steps = []
