@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from blueprints.audit.services import Actor
-from blueprints.signing.services import roster_of_session
+from blueprints.signing.roster import roster_of_session
 from blueprints.tasks.models import Task
 from blueprints.tasks.services import Progress
 from jobs import DOCUMENTS, enqueue, platform_job, tenant_job

@@ -13,3 +13,18 @@ def dialect_insert(dialect_name: str):
 def insert_ignore(target, dialect_name: str, conflict: list[str] | None = None):
     """INSERT … ON CONFLICT [(conflict)] DO NOTHING: a duplicate leaves the caller's transaction intact."""
     return dialect_insert(dialect_name)(target).on_conflict_do_nothing(index_elements=conflict)
+
+
+def insert_or_nothing(
+    session, model, values: dict, conflict: list[str] | None = None, *, returning_row=False
+):
+    """Insert one ``model`` row in ``session``'s transaction unless it would be a duplicate.
+
+    Returns the new row's id (with ``returning_row``: the new row, loaded), or None when a row with the same
+    ``conflict`` columns already exists: two requests racing to make the same row both succeed.
+    """
+    statement = insert_ignore(model, session.get_bind().dialect.name, conflict).values(**values)
+    if returning_row:
+        return session.scalars(statement.returning(model)).first()
+    pk = model.__table__.primary_key.columns.values()[0]
+    return session.execute(statement.returning(pk)).scalar()

@@ -254,6 +254,7 @@ def _attend_past(session, people, bruno: User) -> None:
     """Every slot signed by the room, with an absence, an excused absence, a late arrival and an early
     departure, then signed off by the facilitator."""
     from blueprints.signing import services as signing
+    from blueprints.signing import signoffs
 
     for j, slot in enumerate(session.slots):
         for i, person in enumerate(people):
@@ -279,7 +280,7 @@ def _attend_past(session, people, bruno: User) -> None:
             if k == j:
                 left = slot.ends_at - timedelta(minutes=early)
                 signing.mark(slot, people[i], "departure", facilitator, bruno, at=left, now=left)
-        signing.sign_off(
+        signoffs.sign_off(
             slot, signature_png(100), bruno, facilitator, now=slot.ends_at + timedelta(minutes=5 + j)
         )
 

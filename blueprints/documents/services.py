@@ -34,7 +34,8 @@ from blueprints.documents.models import (
     subject_key,
 )
 from blueprints.participants.models import Participant
-from blueprints.signing.services import is_enrolled, roster_of_session
+from blueprints.signing.roster import roster_of_session
+from blueprints.signing.services import is_enrolled
 from blueprints.trainings.models import Slot, TrainingSession
 from tenants import current_tenant
 from tenants.db import db, utcnow

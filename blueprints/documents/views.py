@@ -27,7 +27,8 @@ from blueprints.documents.models import (
 from blueprints.documents.services import DocumentError
 from blueprints.participants.models import Participant
 from blueprints.privacy.services import never_measured
-from blueprints.signing.services import is_enrolled, roster_of_session
+from blueprints.signing.roster import roster_of_session
+from blueprints.signing.services import is_enrolled
 from blueprints.tasks.models import Task
 from blueprints.tasks.services import launch, start_task
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
@@ -346,10 +347,11 @@ def paper_download(paper_sheet_id: int):
 @never_measured
 def trainee_download(token: str, document_id: int):
     from blueprints.signing import services as signing
+    from blueprints.signing import signin_links
     from blueprints.signing.models import TRAINEE
 
     try:
-        link = signing.resolve_link(token, TRAINEE)
+        link = signin_links.resolve_link(token, TRAINEE)
     except signing.LinkProblem:
         abort(404)
     document = db.session.get(Document, document_id)

@@ -22,6 +22,7 @@ from blueprints.audit.services import Actor, record
 from blueprints.messages.models import EMAIL, FAILED, SMS, Message
 from blueprints.messages.services import N_, queue_email, queue_sms
 from blueprints.participants.models import Participant
+from blueprints.signing import roster, signin_links
 from blueprints.signing import services as signing
 from blueprints.signing.models import ABSENT, EXCUSED, LATE, PRESENT, Attendance, SlotState
 from blueprints.trainings.models import Slot, TrainingSession
@@ -159,12 +160,12 @@ def _queue(
 def _sign_url(session: TrainingSession, participant: Participant, actor: Actor, *, reissue: bool = True):
     """The participant's signing link. A withdrawn one is made anew when a person sends it (``reissue``);
     the reminder job gets None instead: someone withdrew it, a machine must not undo that."""
-    link = signing.trainee_link(session, participant, actor)
+    link = signin_links.trainee_link(session, participant, actor)
     if link.revoked_at is not None:
         if not reissue:
             return None
-        link = signing.reissue_link(link, actor, reason="sent by message")
-    return external_url("signing.sign_page", token=signing.token_of(link))
+        link = signin_links.reissue_link(link, actor, reason="sent by message")
+    return external_url("signing.sign_page", token=signin_links.token_of(link))
 
 
 # --- invitations ---------------------------------------------------------------------------------------------
@@ -263,7 +264,7 @@ def invite_all(session: TrainingSession, actor: Actor, *, again: bool = False) -
     outcome = InvitationOutcome()
     done = set() if again else _invited(session)
     last = {} if again else last_invitations(session)
-    for participant in signing.roster_of_session(session):
+    for participant in roster.roster_of_session(session):
         if participant.id in done:
             outcome.already.append(participant)
             continue
@@ -306,7 +307,7 @@ def invitation_lines(session: TrainingSession) -> list[InvitationLine]:
     last = last_invitations(session)
     preference = _preference(organization())
     lines = []
-    for participant in signing.roster_of_session(session):
+    for participant in roster.roster_of_session(session):
         found = reach(participant, preference)
         choices = tuple(ch for ch in (EMAIL, SMS) if reach(participant, ch, fallback=False).channels == (ch,))
         lines.append(InvitationLine(participant, last.get(participant.id), found, choices))
@@ -322,9 +323,9 @@ def send_facilitator_links(session: TrainingSession, actor: Actor) -> list[User]
     for user in session.facilitators:
         if not user.active or not user.email:
             continue
-        link = signing.facilitator_link(session, user, actor)
+        link = signin_links.facilitator_link(session, user, actor)
         if link.revoked_at is not None:
-            link = signing.reissue_link(link, actor, reason="sent by message")
+            link = signin_links.reissue_link(link, actor, reason="sent by message")
         queue_email(
             FACILITATOR_LINK,
             to=user.email,
@@ -333,7 +334,7 @@ def send_facilitator_links(session: TrainingSession, actor: Actor) -> list[User]
             subject=N_("%(training)s: your personal link to run the session"),
             context={
                 **_session_context(session),
-                "link": external_url("signing.facilitator_entry", token=signing.token_of(link)),
+                "link": external_url("signing.facilitator_entry", token=signin_links.token_of(link)),
             },
             user_id=user.id,
             # The link opens the live pages without a password: its body is not kept in the log.
@@ -387,7 +388,7 @@ def _remind(slot: Slot, kind: str, template: str, subject: str, preference: str,
     session = slot.session
     recorded = _recorded(slot)
     planned = []
-    for participant in signing.roster_of_session(session):
+    for participant in roster.roster_of_session(session):
         if participant.id in recorded:
             continue
         found = reach(participant, preference)
@@ -488,7 +489,7 @@ class SlotSummary:
 
 
 def slot_summary(slot: Slot) -> SlotSummary:
-    lines = signing.roster(slot)
+    lines = roster.roster(slot)
     present, late, absent, excused, missing = [], [], [], [], []
     for line in lines:
         attendance = line.attendance

@@ -31,7 +31,7 @@ from blueprints.messages.models import EMAIL, FAILED, PENDING, QUEUED, SMS, UNKN
 from jobs import MESSAGING, JobCall, dispatch, on_commit
 from tenants import current_tenant
 from tenants.db import bind_schema, db, utcnow
-from tenants.sql import insert_ignore
+from tenants.sql import insert_or_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -187,16 +187,11 @@ def _write(channel: str, template: str, *, recipient: str, reason: str | None, *
     }
     if reason:
         logger.info("message %s to a %s skipped: %s", template, channel, reason)
-    message = _insert_ignore(row)
+    # ON CONFLICT (dedupe_key) DO NOTHING: the caller's transaction survives a duplicate.
+    message = insert_or_nothing(db.session, Message, row, ["dedupe_key"], returning_row=True)
     if message is not None and not reason:
         send_at_commit(message.id)
     return message
-
-
-def _insert_ignore(values: dict) -> Message | None:
-    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING: the caller's transaction survives a duplicate."""
-    statement = insert_ignore(Message, db.session.get_bind().dialect.name, ["dedupe_key"]).values(**values)
-    return db.session.scalars(statement.returning(Message)).first()
 
 
 # --- handing messages to the jobs ----------------------------------------------------------------------------

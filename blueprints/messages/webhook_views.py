@@ -32,7 +32,7 @@ from blueprints.messages.models import (
 from blueprints.web import csrf
 from tenants import current_tenant
 from tenants.db import db, utcnow
-from tenants.sql import insert_ignore
+from tenants.sql import insert_or_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +64,8 @@ def _fresh() -> bool:
 
 def _first_time(provider_id: str, status: str) -> bool:
     """Record the receipt as applied; False when it already was (a replay)."""
-    inserted = db.session.execute(
-        insert_ignore(SmsReceipt, db.session.get_bind().dialect.name)
-        .values(provider_id=provider_id, status=status, received_at=utcnow())
-        .returning(SmsReceipt.id)
-    ).scalar()
-    return inserted is not None
+    values = {"provider_id": provider_id, "status": status, "received_at": utcnow()}
+    return insert_or_nothing(db.session, SmsReceipt, values) is not None
 
 
 @bp.post("/hooks/sms/<org>/receipt")

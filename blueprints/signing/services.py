@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -24,23 +22,19 @@ from blueprints.signing import images, live, roomcodes
 from blueprints.signing.models import (
     ABSENT,
     EXCUSED,
-    FACILITATOR,
     FACILITATOR_DEVICE,
     LATE,
     OWN_LINK,
     PAPER,
     PRESENT,
     ROOM_CODE,
-    TRAINEE,
     Attendance,
-    SignInLink,
     SlotState,
 )
-from blueprints.signing.tokens import link_token, read_link_token
+from blueprints.signing.roster import iso_or_none
 from blueprints.trainings.models import IN_PERSON, Enrollment, Slot, TrainingSession
-from tenants import current_tenant
 from tenants.db import db, utcnow
-from tenants.sql import insert_ignore
+from tenants.sql import insert_or_nothing
 from tenants.storage import storage
 
 OPENS_BEFORE_MINUTES = 15
@@ -65,141 +59,8 @@ class LinkProblem(SigningError):
     pass
 
 
-def _setting(name: str, default: int) -> int:
+def setting(name: str, default: int) -> int:
     return int(current_app.config.get(name, default))
-
-
-# --- links ---------------------------------------------------------------------------------------------------
-
-
-def link_expiry(session: TrainingSession) -> datetime:
-    """The end of the session's last day, in its timezone, plus the grace period."""
-    end = datetime.combine(session.end_date, time(23, 59, 59), tzinfo=ZoneInfo(session.timezone))
-    return end.astimezone(UTC) + timedelta(days=_setting("SIGNIN_LINK_GRACE_DAYS", LINK_GRACE_DAYS))
-
-
-def token_of(link: SignInLink) -> str:
-    return link_token(link.kind, current_tenant().slug, link.id, link.nonce)
-
-
-def _find_link(session: TrainingSession, *, participant_id=None, user_id=None) -> SignInLink | None:
-    query = select(SignInLink).where(SignInLink.session_id == session.id)
-    if participant_id is not None:
-        query = query.where(SignInLink.participant_id == participant_id)
-    else:
-        query = query.where(SignInLink.user_id == user_id)
-    return db.session.scalars(query).first()
-
-
-def _issue(session: TrainingSession, actor: Actor, *, participant=None, user=None) -> SignInLink:
-    kind = TRAINEE if participant is not None else FACILITATOR
-    holder = {"participant_id": participant.id} if participant is not None else {"user_id": user.id}
-    link = _find_link(session, **holder)
-    if link is not None:
-        return link
-    # Two staff opening the page at once get the same row: the unique constraint decides, not a check.
-    _insert_ignore(
-        SignInLink,
-        dict(
-            kind=kind,
-            session_id=session.id,
-            nonce=secrets.token_urlsafe(12),
-            issued_at=utcnow(),
-            expires_at=link_expiry(session),
-            **holder,
-        ),
-        ["session_id", "participant_id" if participant is not None else "user_id"],
-    )
-    link = _find_link(session, **holder)
-    record(actor, "signin_link.issued", link, kind=kind, session_id=session.id, **holder)
-    return link
-
-
-def trainee_link(session: TrainingSession, participant: Participant, actor: Actor) -> SignInLink:
-    """The participant's link for ``session``, made on first use."""
-    if not is_enrolled(session, participant):
-        raise SigningError(404, _l("This participant is not enrolled in this session."))
-    return _issue(session, actor, participant=participant)
-
-
-def facilitator_link(session: TrainingSession, user: User, actor: Actor) -> SignInLink:
-    if user not in session.facilitators:
-        raise SigningError(404, _l("This person does not facilitate this session."))
-    return _issue(session, actor, user=user)
-
-
-def reissue_link(link: SignInLink, actor: Actor, *, reason: str = "reissued") -> SignInLink:
-    """A new token for the same person and session: every earlier one stops working."""
-    session = db.session.get(TrainingSession, link.session_id)
-    link.nonce = secrets.token_urlsafe(12)
-    link.revoked_at = None
-    link.issued_at = utcnow()
-    link.expires_at = link_expiry(session)
-    db.session.flush()
-    record(actor, "signin_link.reissued", link, reason=reason)
-    return link
-
-
-def revoke_link(link: SignInLink, actor: Actor) -> None:
-    if link.revoked_at is None:
-        link.revoked_at = utcnow()
-        db.session.flush()
-        record(actor, "signin_link.revoked", link)
-
-
-def resolve_link(
-    token: str, kind: str, *, now: datetime | None = None, allow_dead: bool = False
-) -> SignInLink:
-    """The link a token opens. Forged, foreign or unknown: 404. Expired or withdrawn: 410 (unless
-    ``allow_dead``, for the form that asks for a fresh one)."""
-    now = now or utcnow()
-    parsed = read_link_token(kind, token)
-    if parsed is None or parsed[0] != current_tenant().slug:
-        raise LinkProblem(404, _l("This link is not valid. Check that it was copied whole."))
-    _, link_id, nonce = parsed
-    link = db.session.get(SignInLink, link_id)
-    if link is None or link.kind != kind:
-        raise LinkProblem(404, _l("This link is not valid. Check that it was copied whole."))
-    if allow_dead:
-        return link
-    if not secrets.compare_digest(link.nonce, nonce) or link.revoked_at is not None:
-        raise LinkProblem(410, _l("This link has been withdrawn or replaced by a newer one."), link=link)
-    if now >= link.expires_at:
-        raise LinkProblem(410, _l("This link has expired."), link=link)
-    return link
-
-
-def request_fresh_link(link: SignInLink, email: str, actor: Actor) -> bool:
-    """Send a fresh link to the participant of ``link`` if ``email`` is theirs. The caller answers the
-    same either way; the return value is for tests and the audit."""
-    participant = db.session.get(Participant, link.participant_id) if link.participant_id else None
-    given = (email or "").strip().lower()
-    if (
-        participant is None
-        or not participant.email
-        or not secrets.compare_digest(participant.email.lower().encode(), given.encode())
-        or participant.processing_restricted
-        or participant.archived_at is not None
-    ):
-        record(actor, "signin_link.renewal_refused", link)
-        return False
-    session = db.session.get(TrainingSession, link.session_id)
-    reissue_link(link, actor, reason="asked by the participant")
-    from blueprints.messages.services import N_, queue_email
-    from blueprints.web.urls import external_url
-
-    queue_email(
-        "signin_link",
-        to=participant.email,
-        name=participant.full_name,
-        language=participant.language or current_tenant().language,
-        subject=N_("Your sign-in link for %(training)s"),
-        context={
-            "training": session.training.title,
-            "link": external_url("signing.sign_page", token=token_of(link)),
-        },
-    )
-    return True
 
 
 # --- windows -------------------------------------------------------------------------------------------------
@@ -217,8 +78,8 @@ class Window:
 
 
 def window(slot: Slot, state: SlotState | None, now: datetime) -> Window:
-    opens = slot.starts_at - timedelta(minutes=_setting("SIGNING_OPENS_BEFORE_MINUTES", OPENS_BEFORE_MINUTES))
-    closes = slot.ends_at + timedelta(minutes=_setting("SIGNING_GRACE_MINUTES", GRACE_MINUTES))
+    opens = slot.starts_at - timedelta(minutes=setting("SIGNING_OPENS_BEFORE_MINUTES", OPENS_BEFORE_MINUTES))
+    closes = slot.ends_at + timedelta(minutes=setting("SIGNING_GRACE_MINUTES", GRACE_MINUTES))
     if state is not None and state.closed_at is not None:
         closes = min(closes, state.closed_at)
     if state is not None and state.locked:
@@ -241,7 +102,9 @@ def state_of(slot: Slot, *, lock: str | None = None) -> SlotState:
         query = query.with_for_update(read=lock == "share")
     state = db.session.scalars(query).first()
     if state is None:
-        _insert_ignore(SlotState, {"slot_id": slot.id, "room_secret": roomcodes.new_secret()}, ["slot_id"])
+        insert_or_nothing(
+            db.session, SlotState, {"slot_id": slot.id, "room_secret": roomcodes.new_secret()}, ["slot_id"]
+        )
         state = db.session.scalars(query).one()
     return state
 
@@ -314,16 +177,6 @@ def compute_times(attendance: Attendance, slot: Slot, late_tolerance: int) -> No
         min(_minutes(slot.ends_at - attendance.left_at), planned) if attendance.left_at else 0
     )
     attendance.attended_minutes = max(0, planned - attendance.late_minutes - attendance.early_minutes)
-
-
-def _insert_ignore(model, values: dict, conflict: list[str], *, returning_row: bool = False):
-    """INSERT … ON CONFLICT DO NOTHING, on either back end. Returns the new id (or, with ``returning_row``,
-    the new row as an ORM object), None on conflict."""
-    statement = insert_ignore(model, db.session.get_bind().dialect.name, conflict).values(**values)
-    if returning_row:
-        return db.session.scalars(statement.returning(model)).first()
-    pk = model.__table__.primary_key.columns.values()[0]
-    return db.session.execute(statement.returning(pk)).scalar()
 
 
 def attendance_of(slot: Slot, participant_id: int) -> Attendance | None:
@@ -416,7 +269,8 @@ def sign(
     compute_times(draft, slot, late_tolerance)
     times = {k: getattr(draft, k) for k in ("status", "late_minutes", "early_minutes", "attended_minutes")}
     # The unique constraint decides between two submits at once, not a check before the insert.
-    attendance = _insert_ignore(
+    attendance = insert_or_nothing(
+        db.session,
         Attendance,
         dict(slot_id=slot.id, participant_id=participant.id, created_at=now, **times, **evidence),
         ["slot_id", "participant_id"],
@@ -491,7 +345,8 @@ def mark(
         raise SigningError(422, _l("Give the time."))
     if at is not None and not (slot.starts_at <= at <= slot.ends_at):
         raise SigningError(422, _l("The time must be within the slot."))
-    _insert_ignore(
+    insert_or_nothing(
+        db.session,
         Attendance,
         dict(
             slot_id=slot.id,
@@ -508,8 +363,8 @@ def mark(
     attendance = attendance_of(slot, participant.id)
     before = {
         "status": attendance.status,
-        "arrived_at": _iso(attendance.arrived_at),
-        "left_at": _iso(attendance.left_at),
+        "arrived_at": iso_or_none(attendance.arrived_at),
+        "left_at": iso_or_none(attendance.left_at),
     }
     if what in ("absent", "excused"):
         if attendance.signed:
@@ -542,8 +397,8 @@ def mark(
         mark=what,
         before=before,
         status=attendance.status,
-        arrived_at=_iso(attendance.arrived_at),
-        left_at=_iso(attendance.left_at),
+        arrived_at=iso_or_none(attendance.arrived_at),
+        left_at=iso_or_none(attendance.left_at),
         reason=reason,
     )
     if state.locked:
@@ -558,189 +413,8 @@ def mark(
     return attendance
 
 
-def close_slot(slot: Slot, actor: Actor, *, now: datetime | None = None) -> None:
-    state = state_of(slot, lock="update")
-    if state.closed_at is None:
-        state.closed_at = now or utcnow()
-        state.closed_by_user_id = actor.user_id
-        db.session.flush()
-        record(actor, "slot.signing_closed", object_type="slots", object_id=slot.id)
-        live.touch(slot.id)
-
-
-def sign_off(slot: Slot, image: bytes, user: User, actor: Actor, *, now: datetime | None = None) -> SlotState:
-    """The facilitator signs the slot: it locks. Who has not signed is recorded absent."""
-    now = now or utcnow()
-    if now < slot.starts_at:
-        raise SigningError(409, _l("A slot can be signed off once it has started."))
-    state = state_of(slot, lock="update")
-    if state.locked:
-        raise SigningError(409, _l("This slot is already signed off."))
-    try:
-        checked = images.check(image)
-    except images.ImageProblem as problem:
-        raise SigningError(422, problem.message) from problem
-    blob = storage().put(checked.data, content_type="image/png", filename="facilitator-signature.png")
-    enrolled = db.session.scalars(
-        select(Enrollment.participant_id).where(Enrollment.session_id == slot.session_id)
-    ).all()
-    recorded = set(db.session.scalars(select(Attendance.participant_id).where(Attendance.slot_id == slot.id)))
-    missing = [pid for pid in enrolled if pid not in recorded]
-    for pid in missing:
-        _insert_ignore(
-            Attendance,
-            dict(
-                slot_id=slot.id,
-                participant_id=pid,
-                status=ABSENT,
-                created_at=now,
-                updated_at=now,
-                late_minutes=0,
-                early_minutes=0,
-                attended_minutes=0,
-                recorded_by_user_id=user.id,
-            ),
-            ["slot_id", "participant_id"],
-        )
-    state.closed_at = state.closed_at or now
-    state.signed_off_at = now
-    state.signed_off_by_user_id = user.id
-    state.signed_off_by_name = user.full_name
-    state.signature_blob_id = int(blob.key)
-    state.signature_sha256 = blob.sha256
-    db.session.flush()
-    record(
-        actor,
-        "slot.signed_off",
-        object_type="slots",
-        object_id=slot.id,
-        sha256=blob.sha256,
-        marked_absent=missing,
-    )
-    live.touch(slot.id)
-    return state
-
-
-def recorded_slot_ids(slot_ids: list[int]) -> set[int]:
-    """Which of these slots hold any attendance (signed or marked) or a sign-off: they cannot be removed."""
-    if not slot_ids:
-        return set()
-    found = set(
-        db.session.scalars(select(Attendance.slot_id).where(Attendance.slot_id.in_(slot_ids)).distinct())
-    )
-    found |= set(
-        db.session.scalars(
-            select(SlotState.slot_id).where(
-                SlotState.slot_id.in_(slot_ids), SlotState.signed_off_at.is_not(None)
-            )
-        )
-    )
-    return found
-
-
-def signed_slot_ids(slot_ids: list[int]) -> set[int]:
-    """Which of these slots hold a signature or a sign-off: evidence that must never vanish silently."""
-    if not slot_ids:
-        return set()
-    signed = set(
-        db.session.scalars(
-            select(Attendance.slot_id).where(
-                Attendance.slot_id.in_(slot_ids), Attendance.signature_sha256.is_not(None)
-            )
-        )
-    )
-    signed |= set(
-        db.session.scalars(
-            select(SlotState.slot_id).where(
-                SlotState.slot_id.in_(slot_ids), SlotState.signed_off_at.is_not(None)
-            )
-        )
-    )
-    return signed
-
-
-# --- reading -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RosterLine:
-    participant: Participant
-    attendance: Attendance | None
-
-
-def roster(slot: Slot) -> list[RosterLine]:
-    people = db.session.scalars(
-        select(Participant)
-        .join(Enrollment, Enrollment.participant_id == Participant.id)
-        .where(Enrollment.session_id == slot.session_id)
-        .order_by(Participant.last_name, Participant.first_name, Participant.id)
-    ).all()
-    found = {
-        a.participant_id: a
-        for a in db.session.scalars(select(Attendance).where(Attendance.slot_id == slot.id))
-    }
-    return [RosterLine(p, found.get(p.id)) for p in people]
-
-
-def history(session: TrainingSession, participant: Participant) -> list[tuple[Slot, Attendance | None]]:
-    found = {
-        a.slot_id: a
-        for a in db.session.scalars(
-            select(Attendance)
-            .join(Slot, Slot.id == Attendance.slot_id)
-            .where(Slot.session_id == session.id, Attendance.participant_id == participant.id)
-        )
-    }
-    return [(slot, found.get(slot.id)) for slot in session.slots]
-
-
-def thumbnail_data(attendance: Attendance) -> bytes | None:
-    if attendance is None or attendance.thumbnail_blob_id is None:
-        return None
-    found = storage().get(str(attendance.thumbnail_blob_id))
-    return found[1] if found else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _local(value: datetime, session: TrainingSession) -> str:
     """A time for a message, in the session's zone and the scope's language."""
     from blueprints.web.i18n import local_datetime
 
     return local_datetime(value, "short", tz=session.timezone)
-
-
-def parse_local_time(slot: Slot, text: str) -> datetime | None:
-    """ "HH:MM" on the slot's local day, in its session's timezone, as UTC."""
-    try:
-        hours, minutes = (int(part) for part in (text or "").split(":")[:2])
-        local = datetime.combine(slot.day, time(hours, minutes), tzinfo=ZoneInfo(slot.session.timezone))
-    except (ValueError, TypeError):
-        return None
-    return local.astimezone(UTC)
-
-
-def roster_of_session(session: TrainingSession) -> list[Participant]:
-    return list(
-        db.session.scalars(
-            select(Participant)
-            .join(Enrollment, Enrollment.participant_id == Participant.id)
-            .where(Enrollment.session_id == session.id)
-            .order_by(Participant.last_name, Participant.first_name, Participant.id)
-        )
-    )
-
-
-def counts(slot: Slot) -> tuple[int, int]:
-    """(present or late, expected) for ``slot``."""
-    expected = db.session.scalar(
-        select(func.count()).select_from(Enrollment).where(Enrollment.session_id == slot.session_id)
-    )
-    present = db.session.scalar(
-        select(func.count())
-        .select_from(Attendance)
-        .where(Attendance.slot_id == slot.id, Attendance.status.in_((PRESENT, LATE)))
-    )
-    return present or 0, expected or 0

@@ -25,7 +25,7 @@ from blueprints.accounts import throttle
 from blueprints.audit.services import TRAINEE, Actor, record
 from blueprints.participants.models import Participant
 from blueprints.privacy.services import never_measured
-from blueprints.signing import access, images, live, roomcodes, services
+from blueprints.signing import access, images, live, roomcodes, roster, services, signin_links, signoffs
 from blueprints.signing.models import FACILITATOR, FACILITATOR_DEVICE, OWN_LINK
 from blueprints.signing.models import TRAINEE as TRAINEE_LINK
 from blueprints.signing.services import LinkProblem, SigningError
@@ -100,9 +100,9 @@ def _sign_context(link, participant, *, now: datetime, error=None, code_error=Fa
         slot=slot,
         window=win,
         attendance=attendance,
-        thumbnail=_png_data_url(services.thumbnail_data(attendance)) if attendance else None,
+        thumbnail=_png_data_url(roster.thumbnail_data(attendance)) if attendance else None,
         code_needed=bool(slot) and services.room_code_needed(slot),
-        history=services.history(training_session, participant),
+        history=roster.history(training_session, participant),
         error=error,
         code_error=code_error,
         tz=training_session.timezone,
@@ -115,7 +115,7 @@ def _sign_context(link, participant, *, now: datetime, error=None, code_error=Fa
 @never_measured
 def sign_page(token: str):
     try:
-        link = services.resolve_link(token, TRAINEE_LINK)
+        link = signin_links.resolve_link(token, TRAINEE_LINK)
     except LinkProblem as problem:
         return _link_problem(problem, token)
     participant = db.session.get(Participant, link.participant_id)
@@ -151,7 +151,7 @@ def _record_signature(action):
 @csrf.exempt  # the unguessable token in the URL is the credential; no cookie exists to forge a request with
 def sign(token: str):
     try:
-        link = services.resolve_link(token, TRAINEE_LINK)
+        link = signin_links.resolve_link(token, TRAINEE_LINK)
     except LinkProblem as problem:
         return _link_problem(problem, token)
     participant = db.session.get(Participant, link.participant_id)
@@ -205,7 +205,7 @@ def sign(token: str):
 @csrf.exempt  # answers the same whatever is posted; it sends a link only to the address on file
 def renew(token: str):
     try:
-        link = services.resolve_link(token, TRAINEE_LINK, allow_dead=True)
+        link = signin_links.resolve_link(token, TRAINEE_LINK, allow_dead=True)
     except LinkProblem as problem:
         return _link_problem(problem, token)
     email = (request.form.get("email") or "").strip()[:254]
@@ -219,7 +219,7 @@ def renew(token: str):
         actor = Actor(kind="anonymous", label="link renewal form", participant_id=None, **request_origin())
         if participant is not None:
             refine_scope(language=participant.language)
-        services.request_fresh_link(link, email, actor)
+        signin_links.request_fresh_link(link, email, actor)
         db.session.commit()
     # The same page whether the address matched, did not, or the form was throttled.
     return _trainee_headers(make_response(render_template("signing/renew_sent.html"), 200))
@@ -234,21 +234,21 @@ def links(session_id: int):
     training_session = access.session_or_404(session_id)
     who = access.facilitation(training_session)
     lines = []
-    for line in services.roster_of_session(training_session):
-        link = services.trainee_link(training_session, line, who.actor)
+    for line in roster.roster_of_session(training_session):
+        link = signin_links.trainee_link(training_session, line, who.actor)
         lines.append(
-            (line, link, url_for("signing.sign_page", token=services.token_of(link), _external=False))
+            (line, link, url_for("signing.sign_page", token=signin_links.token_of(link), _external=False))
         )
     own = None
     if who.user in training_session.facilitators:
-        own_link = services.facilitator_link(training_session, who.user, who.actor)
-        own = url_for("signing.facilitator_entry", token=services.token_of(own_link))
+        own_link = signin_links.facilitator_link(training_session, who.user, who.actor)
+        own = url_for("signing.facilitator_entry", token=signin_links.token_of(own_link))
     facilitators = []
     if who.user.is_admin:
         for person in training_session.facilitators:
-            flink = services.facilitator_link(training_session, person, who.actor)
+            flink = signin_links.facilitator_link(training_session, person, who.actor)
             facilitators.append(
-                (person, url_for("signing.facilitator_entry", token=services.token_of(flink)))
+                (person, url_for("signing.facilitator_entry", token=signin_links.token_of(flink)))
             )
     db.session.commit()
     base = current_app.config["PUBLIC_BASE_URL"]
@@ -266,7 +266,7 @@ def links(session_id: int):
 def link_qr(session_id: int, participant_id: int):
     training_session, who, participant, link = _participant_link(session_id, participant_id)
     db.session.commit()
-    url = external_url("signing.sign_page", token=services.token_of(link))
+    url = external_url("signing.sign_page", token=signin_links.token_of(link))
     return render_template(
         "signing/qr.html",
         training_session=training_session,
@@ -293,7 +293,7 @@ def _participant_link(session_id: int, participant_id: int):
     who = access.facilitation(training_session)
     participant = db.session.get(Participant, participant_id) or abort(404)
     try:
-        link = services.trainee_link(training_session, participant, who.actor)
+        link = signin_links.trainee_link(training_session, participant, who.actor)
     except SigningError:
         abort(404)
     return training_session, who, participant, link
@@ -302,10 +302,10 @@ def _participant_link(session_id: int, participant_id: int):
 def _link_change(session_id: int, participant_id: int, action: str):
     _session, who, participant, link = _participant_link(session_id, participant_id)
     if action == "revoke":
-        services.revoke_link(link, who.actor)
+        signin_links.revoke_link(link, who.actor)
         flash(_("The link of %(name)s no longer works.", name=participant.full_name), "success")
     else:
-        services.reissue_link(link, who.actor)
+        signin_links.reissue_link(link, who.actor)
         flash(
             _(
                 "A new link was made for %(name)s; the previous one no longer works.",
@@ -321,7 +321,7 @@ def _link_change(session_id: int, participant_id: int, action: str):
 @never_measured
 def facilitator_entry(token: str):
     try:
-        link = services.resolve_link(token, FACILITATOR)
+        link = signin_links.resolve_link(token, FACILITATOR)
     except LinkProblem as problem:
         return _link_problem(problem, token)
     access.add_grant(link)
@@ -347,7 +347,7 @@ def session_live(session_id: int):
     now = utcnow()
     slots = list(training_session.slots)
     states = services.states_of(slots)
-    rows = [(slot, services.window(slot, states.get(slot.id), now), services.counts(slot)) for slot in slots]
+    rows = [(slot, services.window(slot, states.get(slot.id), now), roster.counts(slot)) for slot in slots]
     return render_template(
         "signing/session_live.html",
         training_session=training_session,
@@ -362,7 +362,7 @@ def _live_context(slot: Slot, who, *, error=None):
     now = utcnow()
     state = services.state_of(slot)
     db.session.commit()  # the state row, made on first use
-    lines = services.roster(slot)
+    lines = roster.roster(slot)
     return dict(
         slot=slot,
         training_session=slot.session,
@@ -422,7 +422,7 @@ def mark(slot_id: int, participant_id: int):
     slot = access.slot_or_404(slot_id)
     who = access.facilitation(slot.session)
     participant = db.session.get(Participant, participant_id) or abort(404)
-    at = services.parse_local_time(slot, request.form.get("time", "")) if request.form.get("time") else None
+    at = roster.parse_local_time(slot, request.form.get("time", "")) if request.form.get("time") else None
     error = None
     try:
         services.mark(
@@ -459,7 +459,7 @@ def close(slot_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)
     who = access.facilitation(slot.session)
-    services.close_slot(slot, who.actor)
+    signoffs.close_slot(slot, who.actor)
     db.session.commit()
     flash(_("Signing is closed for this slot."), "success")
     return redirect(url_for("signing.slot_live", slot_id=slot_id), 303)
@@ -478,13 +478,13 @@ def signoff(slot_id: int):
             error, status = _("Only a facilitator of this session signs its slots."), 403
         else:
             try:
-                _record_signature(lambda data: services.sign_off(slot, data, who.user, who.actor))
+                _record_signature(lambda data: signoffs.sign_off(slot, data, who.user, who.actor))
             except Refused as refusal:
                 error, status = refusal.message, refusal.status
             else:
                 flash(_("The slot is signed off and locked."), "success")
                 return redirect(url_for("signing.slot_live", slot_id=slot_id), 303)
-    lines = services.roster(slot)
+    lines = roster.roster(slot)
     return render_template(
         "signing/signoff.html",
         slot=slot,
@@ -526,7 +526,7 @@ def kiosk(slot_id: int):
         "signing/kiosk.html",
         slot=slot,
         training_session=slot.session,
-        lines=services.roster(slot),
+        lines=roster.roster(slot),
         window=services.window(slot, state, now),
         tz=slot.session.timezone,
     )

@@ -496,7 +496,7 @@ def update_slot(slot: Slot, data: SlotData, actor: Actor) -> None:
 def _refuse_recorded(slots: list[Slot], message=None) -> None:
     # Imported here: signing builds on trainings, not the other way round.
     from blueprints.documents.paper_sheets import paper_slot_ids
-    from blueprints.signing.services import recorded_slot_ids
+    from blueprints.signing.signoffs import recorded_slot_ids
 
     # A slot signed on paper (its scan attached) is evidence too.
     recorded = recorded_slot_ids([s.id for s in slots]) | paper_slot_ids([s.id for s in slots])

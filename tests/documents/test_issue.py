@@ -149,7 +149,7 @@ def test_participant_page_lists_their_documents_and_the_trainee_downloads_their_
     from blueprints.audit.services import Actor
     from blueprints.documents.models import CERTIFICATE, SESSION_SHEET
     from blueprints.participants.models import Participant
-    from blueprints.signing import services as signing
+    from blueprints.signing import signin_links
     from blueprints.trainings.models import TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
@@ -172,8 +172,8 @@ def test_participant_page_lists_their_documents_and_the_trainee_downloads_their_
 
     with tenant_scope(SLUG, app):
         session = db.session.get(TrainingSession, world.session_id)
-        link = signing.trainee_link(session, db.session.get(Participant, paul), Actor.system())
-        token = signing.token_of(link)
+        link = signin_links.trainee_link(session, db.session.get(Participant, paul), Actor.system())
+        token = signin_links.token_of(link)
         db.session.commit()
     trainee = app.test_client()
     trainee.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -130,14 +130,14 @@ def test_late_reminder_only_to_those_who_have_not_signed(app, make_tenant, smtp_
 
     # The next slot: closed by the facilitator before the reminder moment, nobody is reminded.
     from blueprints.audit.services import Actor
-    from blueprints.signing import services
+    from blueprints.signing import signoffs
     from blueprints.trainings.models import Slot
     from tenants import tenant_scope
     from tenants.db import db
 
     next_start = start + timedelta(days=1)
     with tenant_scope("acme", app):
-        services.close_slot(db.session.get(Slot, world.next_slot_id), Actor.system(), now=next_start)
+        signoffs.close_slot(db.session.get(Slot, world.next_slot_id), Actor.system(), now=next_start)
         db.session.commit()
     assert _run(app, world, next_start + timedelta(minutes=20))["late"] == 0
     # And after a slot has ended, no late reminder at all.
@@ -232,7 +232,7 @@ def test_a_withdrawn_link_is_not_sent_by_the_job_but_an_invitation_renews_it(app
     from blueprints.audit.services import Actor
     from blueprints.messages import outreach
     from blueprints.participants.models import Participant
-    from blueprints.signing import services
+    from blueprints.signing import signin_links
     from blueprints.trainings.models import TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
@@ -241,7 +241,7 @@ def test_a_withdrawn_link_is_not_sent_by_the_job_but_an_invitation_renews_it(app
     with tenant_scope("acme", app):
         session = db.session.get(TrainingSession, world.session_id)
         bob = db.session.get(Participant, world.people["bob"])
-        services.revoke_link(services.trainee_link(session, bob, Actor.system()), Actor.system())
+        signin_links.revoke_link(signin_links.trainee_link(session, bob, Actor.system()), Actor.system())
         db.session.commit()
     _run(app, world, world.start - timedelta(minutes=30))
     assert _recipients(app, world, "reminder_before") == ["ann@client.fr", "dan@client.fr"]

@@ -144,15 +144,15 @@ def link_path(app, world: World, participant_id: int) -> str:
     """The participant's signing page, as staff would copy it."""
     from blueprints.audit.services import Actor
     from blueprints.participants.models import Participant
-    from blueprints.signing import services
+    from blueprints.signing import signin_links
     from blueprints.trainings.models import TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
 
     with tenant_scope(world.slug, app):
         session = db.session.get(TrainingSession, world.session_id)
-        link = services.trainee_link(session, db.session.get(Participant, participant_id), Actor.system())
-        token = services.token_of(link)
+        link = signin_links.trainee_link(session, db.session.get(Participant, participant_id), Actor.system())
+        token = signin_links.token_of(link)
         db.session.commit()
     return f"/{world.slug}/sign/{token}"
 

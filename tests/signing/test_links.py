@@ -151,7 +151,7 @@ def test_facilitators_personal_link_opens_the_live_page_without_password(app, cl
     # Re-issued by an admin: the grant held by the freelance's browser ends with it.
     from blueprints.accounts.models import User
     from blueprints.audit.services import Actor
-    from blueprints.signing import services
+    from blueprints.signing import signin_links
     from blueprints.signing.models import SignInLink
     from tenants import tenant_scope
     from tenants.db import db
@@ -159,7 +159,7 @@ def test_facilitators_personal_link_opens_the_live_page_without_password(app, cl
     with tenant_scope(world.slug, app):
         fred = db.session.scalars(select(User).where(User.email == world.facilitator)).one()
         link = db.session.scalars(select(SignInLink).where(SignInLink.user_id == fred.id)).one()
-        services.reissue_link(link, Actor.system())
+        signin_links.reissue_link(link, Actor.system())
         db.session.commit()
     assert freelance.get(f"/{world.slug}/slots/{world.open_slot}/live").status_code == 404
     assert "signin_link.facilitator_used" in audit_actions(app, world.slug)

@@ -70,7 +70,7 @@ def test_window_edges(scope):
 
 
 def test_window_is_configurable_and_closing_ends_it(app, scope):
-    from blueprints.signing import services
+    from blueprints.signing import services, signoffs
 
     slot = scope.slot
     app.config.update(SIGNING_OPENS_BEFORE_MINUTES=5, SIGNING_GRACE_MINUTES=0)
@@ -78,7 +78,7 @@ def test_window_is_configurable_and_closing_ends_it(app, scope):
     assert services.window(slot, state, slot.starts_at - timedelta(minutes=6)).status == "not_yet"
     assert services.window(slot, state, slot.starts_at - timedelta(minutes=5)).status == "open"
     assert services.window(slot, state, slot.ends_at).status == "closed"
-    services.close_slot(slot, scope.staff(scope.fred), now=slot.starts_at + timedelta(minutes=20))
+    signoffs.close_slot(slot, scope.staff(scope.fred), now=slot.starts_at + timedelta(minutes=20))
     assert services.window(slot, state, slot.starts_at + timedelta(minutes=20)).status == "closed"
     assert services.window(slot, state, slot.starts_at + timedelta(minutes=19)).status == "open"
 
@@ -160,20 +160,20 @@ def test_room_code_current_and_previous_accepted_older_refused(scope):
 
 def test_sign_off_locks_and_only_an_admin_changes_with_a_reason(scope):
     from blueprints.audit.models import AuditEvent
-    from blueprints.signing import services
+    from blueprints.signing import services, signoffs
 
     s, slot = scope, scope.slot
     _sign(s, s.paul, slot, slot.starts_at + timedelta(minutes=1))
     with pytest.raises(services.SigningError):
-        services.sign_off(
+        signoffs.sign_off(
             slot, png(ink=False), s.fred, s.staff(s.fred), now=slot.starts_at + timedelta(hours=3)
         )
-    state = services.sign_off(slot, png(), s.fred, s.staff(s.fred), now=slot.starts_at + timedelta(hours=3))
+    state = signoffs.sign_off(slot, png(), s.fred, s.staff(s.fred), now=slot.starts_at + timedelta(hours=3))
     assert state.locked and state.signed_off_by_name == s.fred.full_name and len(state.signature_sha256) == 64
     zoe = services.attendance_of(slot, s.zoe.id)
     assert zoe.status == "absent"  # did not sign: recorded absent at the sign-off
     with pytest.raises(services.SigningError) as again:
-        services.sign_off(slot, png(), s.fred, s.staff(s.fred), now=slot.ends_at)
+        signoffs.sign_off(slot, png(), s.fred, s.staff(s.fred), now=slot.ends_at)
     assert again.value.status == 409
     with pytest.raises(services.SigningError) as locked:
         _sign(s, s.zoe, slot, slot.starts_at + timedelta(minutes=30))
@@ -194,9 +194,9 @@ def test_sign_off_locks_and_only_an_admin_changes_with_a_reason(scope):
 
 
 def test_signed_slots_are_known_for_date_changes(scope):
-    from blueprints.signing import services
+    from blueprints.signing import signoffs
 
     s = scope
-    assert services.signed_slot_ids([s.slot.id, s.remote.id]) == set()
+    assert signoffs.signed_slot_ids([s.slot.id, s.remote.id]) == set()
     _sign(s, s.paul, s.slot, s.slot.starts_at)
-    assert services.signed_slot_ids([s.slot.id, s.remote.id]) == {s.slot.id}
+    assert signoffs.signed_slot_ids([s.slot.id, s.remote.id]) == {s.slot.id}

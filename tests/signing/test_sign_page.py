@@ -154,14 +154,14 @@ def test_trainee_pages_set_no_cookie_but_technical_ones(app, client, world):
 
 def test_closed_and_locked_slots(app, client, world):
     from blueprints.audit.services import Actor
-    from blueprints.signing import services
+    from blueprints.signing import signoffs
     from blueprints.trainings.models import Slot
     from tenants import tenant_scope
     from tenants.db import db
 
     path = link_path(app, world, world.paul)
     with tenant_scope(world.slug, app):
-        services.close_slot(db.session.get(Slot, world.open_slot), Actor.system())
+        signoffs.close_slot(db.session.get(Slot, world.open_slot), Actor.system())
         db.session.commit()
     closed = sign(client, path, world.open_slot, code=room_code(app, world, world.open_slot))
     assert closed.status_code == 409 and "closed" in closed.get_data(as_text=True)
@@ -170,7 +170,7 @@ def test_closed_and_locked_slots(app, client, world):
 
     with tenant_scope(world.slug, app):
         fred = db.session.query(User).filter_by(email=world.facilitator).one()
-        services.sign_off(db.session.get(Slot, world.remote_slot), png(), fred, Actor.for_user(fred))
+        signoffs.sign_off(db.session.get(Slot, world.remote_slot), png(), fred, Actor.for_user(fred))
         db.session.commit()
     locked = sign(client, path, world.remote_slot)
     assert locked.status_code == 409 and "signed this slot off" in locked.get_data(as_text=True)
