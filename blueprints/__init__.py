@@ -14,7 +14,7 @@ def register_areas() -> None:
     from blueprints.messages import models as messages_models
     from blueprints.participants import models as participants_models
     from blueprints.privacy import models as privacy_models
-    from blueprints.privacy.services import ensure_defaults
+    from blueprints.privacy.policy_versions import ensure_defaults
     from blueprints.signing import models as signing_models
     from blueprints.staff import models as staff_models
     from blueprints.tasks import models as tasks_models

@@ -13,9 +13,9 @@ logger = logging.getLogger(__name__)
 @platform_job
 def aggregate_audience() -> int:
     """Store the figures of every finished day not stored yet (and re-store the last two). Safe to run twice."""
-    from blueprints.privacy import services
+    from blueprints.privacy import measurement
 
-    stored = services.aggregate_days(services.days_to_aggregate(services.local_day(utcnow())))
+    stored = measurement.aggregate_days(measurement.days_to_aggregate(measurement.local_day(utcnow())))
     db.session.commit()
     return stored
 
@@ -23,9 +23,9 @@ def aggregate_audience() -> int:
 @platform_job
 def purge_audience_events() -> int:
     """Delete raw events older than 13 months, once their days' figures are stored."""
-    from blueprints.privacy import services
+    from blueprints.privacy import measurement
 
-    deleted = services.purge_raw_events()
+    deleted = measurement.purge_raw_events()
     db.session.commit()
     if deleted:
         logger.info("audience: %d raw events older than 13 months deleted", deleted)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from blueprints.accounts import throttle
 from blueprints.documents import services
 from blueprints.documents.services import DocumentError
-from blueprints.privacy.services import never_measured
+from blueprints.privacy.measurement import never_measured
 from blueprints.shared import uploads
 from blueprints.web import csrf
 

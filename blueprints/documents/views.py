@@ -26,7 +26,7 @@ from blueprints.documents.models import (
 )
 from blueprints.documents.services import DocumentError
 from blueprints.participants.models import Participant
-from blueprints.privacy.services import never_measured
+from blueprints.privacy.measurement import never_measured
 from blueprints.signing.roster import roster_of_session
 from blueprints.signing.services import is_enrolled
 from blueprints.tasks.models import Task

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from blueprints.privacy import services
+from blueprints.privacy import consents, measurement, policy_versions
 from blueprints.privacy.cookies import (
     AUDIENCE,
     AUDIENCE_COOKIE,
@@ -97,7 +97,7 @@ def _cookie_policy_number() -> int | None:
 
 @dataclass
 class ConsentState:
-    previous: services.Consent | None  # what the cookie holds, current or not
+    previous: consents.Consent | None  # what the cookie holds, current or not
     current: bool  # given under the policy in force, less than 6 months ago
     signal: bool  # the browser sends a refusal signal (GPC, DNT)
     available: bool  # the policy version could be read
@@ -116,14 +116,14 @@ class ConsentState:
 
 def consent_state() -> ConsentState:
     if "privacy_consent" not in g:
-        previous = services.decode_consent(
+        previous = consents.decode_consent(
             secret_keys(current_app.config), request.cookies.get(CONSENT_COOKIE)
         )
         number = _cookie_policy_number()
         g.privacy_consent = ConsentState(
             previous=previous,
-            current=number is not None and services.is_current(previous, number),
-            signal=services.refusal_signal(request.headers),
+            current=number is not None and consents.is_current(previous, number),
+            signal=consents.refusal_signal(request.headers),
             available=number is not None,
         )
     return g.privacy_consent
@@ -151,8 +151,8 @@ ENDPOINTS = {
 
 
 def _policy_page(kind: str, number: int | None = None):
-    current = services.latest(kind)
-    shown = services.version(kind, number) if number is not None else current
+    current = policy_versions.latest(kind)
+    shown = policy_versions.version(kind, number) if number is not None else current
     if shown is None:
         abort(404)
     return render_template(
@@ -161,7 +161,7 @@ def _policy_page(kind: str, number: int | None = None):
         title=_(TITLES[kind]),
         shown=shown,
         current=current,
-        versions=services.history(kind),
+        versions=policy_versions.history(kind),
         language=_language(),
         cookies=REGISTRY if kind == COOKIES else (),
         current_endpoint=ENDPOINTS[kind],
@@ -191,7 +191,7 @@ def policy_version(kind: str, number: int):
 @bp.get("/privacy/sub-processors")
 def sub_processors():
     return render_template(
-        "privacy/sub_processors.html", rows=services.sub_processors(), language=_language()
+        "privacy/sub_processors.html", rows=policy_versions.sub_processors(), language=_language()
     )
 
 
@@ -221,7 +221,7 @@ def consent():
     else:
         abort(400)
     state = consent_state()
-    given, _proof = services.record_choice(state.previous, action, categories, request.remote_addr)
+    given, _proof = consents.record_choice(state.previous, action, categories, request.remote_addr)
     db.session.commit()
     audience = AUDIENCE in categories and not state.signal
     if is_fragment_request():
@@ -236,7 +236,7 @@ def consent():
         response = redirect(_local_next(request.form.get("next")), 303)
     response.set_cookie(
         CONSENT_COOKIE,
-        services.encode_consent(secret_keys(current_app.config), given),
+        consents.encode_consent(secret_keys(current_app.config), given),
         **_cookie_options(int(CONSENT_LIFETIME.total_seconds())),
     )
     if AUDIENCE not in categories:
@@ -276,10 +276,10 @@ def _page_of(path: str) -> str | None:
 
 @bp.post("/privacy/collect")
 def collect():
-    if services.refusal_signal(request.headers):
+    if consents.refusal_signal(request.headers):
         return _refused()
-    given = services.decode_consent(secret_keys(current_app.config), request.cookies.get(CONSENT_COOKIE))
-    if not services.consent_on_record(given, AUDIENCE):
+    given = consents.decode_consent(secret_keys(current_app.config), request.cookies.get(CONSENT_COOKIE))
+    if not consents.consent_on_record(given, AUDIENCE):
         return _refused()
     if (request.content_length or 0) > MAX_EVENT_BYTES:
         abort(413)
@@ -293,16 +293,16 @@ def collect():
     if page is None:
         return _refused()
     secret = secret_keys(current_app.config)
-    visitor = services.read_visitor(secret, request.cookies.get(AUDIENCE_COOKIE))
+    visitor = consents.read_visitor(secret, request.cookies.get(AUDIENCE_COOKIE))
     new_cookie = None
     if visitor is None:
         if kind == "time":
             return "", 204
-        visitor, value, max_age = services.new_visitor(secret)
+        visitor, value, max_age = consents.new_visitor(secret)
         new_cookie = (value, max_age)
     if kind == "view":
         width = data.get("width")
-        services.record_view(
+        measurement.record_view(
             visitor,
             view_id,
             page,
@@ -315,12 +315,12 @@ def collect():
         seconds = data.get("seconds")
         if not isinstance(seconds, int):
             abort(400)
-        services.record_time(visitor, view_id, seconds)
+        measurement.record_time(visitor, view_id, seconds)
     else:
         target = data.get("target")
         if not isinstance(target, str) or not MARKER.match(target):
             abort(400)
-        services.record_click(visitor, view_id, page, target)
+        measurement.record_click(visitor, view_id, page, target)
     db.session.commit()
     response = make_response("", 204)
     if new_cookie:
@@ -342,10 +342,10 @@ def _require_acknowledgement():
         return None
     if not current_user.is_authenticated or session.get("impersonating_staff_id"):
         return None
-    latest = services.latest_substantial_id()
+    latest = policy_versions.latest_substantial_id()
     if latest is None or session.get("privacy_ack") == latest:
         return None
-    if not services.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at):
+    if not policy_versions.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at):
         session["privacy_ack"] = latest
         return None
     # An HTMX request gets HX-Redirect on an empty answer: a 303 would be followed by the XHR and the whole
@@ -357,7 +357,7 @@ def _require_acknowledgement():
 @login_required
 def acknowledge():
     tenant = current_tenant()
-    pending = services.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at)
+    pending = policy_versions.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at)
     home = url_for("accounts.home")
     target = safe_next(request.args.get("next"), home, within=f"/{tenant.slug}/")
     if target.startswith(url_for("privacy.acknowledge")):
@@ -366,9 +366,9 @@ def acknowledge():
         return redirect(target, 303)
     form = AcknowledgeForm()
     if form.validate_on_submit():
-        services.acknowledge(tenant.id, current_user.id, pending)
+        policy_versions.acknowledge(tenant.id, current_user.id, pending)
         db.session.commit()
-        session["privacy_ack"] = services.latest_substantial_id()
+        session["privacy_ack"] = policy_versions.latest_substantial_id()
         return redirect(target, 303)
     return render_template(
         "privacy/acknowledge.html", pending=pending, form=form, language=_language(), endpoints=ENDPOINTS

@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from blueprints.accounts import throttle
 from blueprints.audit.services import TRAINEE, Actor, record
 from blueprints.participants.models import Participant
-from blueprints.privacy.services import never_measured
+from blueprints.privacy.measurement import never_measured
 from blueprints.signing import access, images, live, roomcodes, roster, services, signin_links, signoffs
 from blueprints.signing.models import FACILITATOR, FACILITATOR_DEVICE, OWN_LINK
 from blueprints.signing.models import TRAINEE as TRAINEE_LINK

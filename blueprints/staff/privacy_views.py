@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from blueprints.privacy import services
+from blueprints.privacy import measurement, policy_versions
 from blueprints.privacy.forms import PeriodForm, PolicyPublishForm, SubProcessorForm
 from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, TITLES, SubProcessor
 from blueprints.staff.views import bp, current_staff, staff_required
@@ -19,7 +19,7 @@ from tenants.db import db, utcnow
 def policies():
     return render_template(
         "staff/policies.html",
-        histories={kind: services.history(kind) for kind in (PRIVACY, COOKIES, LEGAL)},
+        histories={kind: policy_versions.history(kind) for kind in (PRIVACY, COOKIES, LEGAL)},
         titles=TITLES,
         staff=current_staff(),
     )
@@ -31,11 +31,11 @@ def publish():
     form = PolicyPublishForm()
     if request.method == "GET":
         kind = request.args.get("kind", PRIVACY)
-        current = services.latest(kind) if kind in TITLES else None
+        current = policy_versions.latest(kind) if kind in TITLES else None
         if current:
             form.kind.data, form.body_fr.data, form.body_en.data = kind, current.body_fr, current.body_en
     if form.validate_on_submit():
-        row = services.publish(
+        row = policy_versions.publish(
             form.kind.data,
             body_fr=form.body_fr.data,
             body_en=form.body_en.data,
@@ -61,12 +61,12 @@ def publish():
 def sub_processors():
     form = SubProcessorForm()
     if form.validate_on_submit():
-        services.save_sub_processor(None, **_sub_processor_values(form))
+        policy_versions.save_sub_processor(None, **_sub_processor_values(form))
         db.session.commit()
         flash(_("Sub-processor added."), "success")
         return redirect(url_for("staff.sub_processors"), 303)
     return render_template(
-        "staff/sub_processors.html", rows=services.sub_processors(), form=form
+        "staff/sub_processors.html", rows=policy_versions.sub_processors(), form=form
     ), 200 if not form.errors else 422
 
 
@@ -88,7 +88,7 @@ def sub_processor(row_id: int):
     row = db.session.get(SubProcessor, row_id) or abort(404)
     form = SubProcessorForm(obj=row)
     if form.validate_on_submit():
-        services.save_sub_processor(row, **_sub_processor_values(form))
+        policy_versions.save_sub_processor(row, **_sub_processor_values(form))
         db.session.commit()
         flash(_("Sub-processor saved."), "success")
         return redirect(url_for("staff.sub_processors"), 303)
@@ -99,7 +99,7 @@ def sub_processor(row_id: int):
 @staff_required
 def sub_processor_delete(row_id: int):
     row = db.session.get(SubProcessor, row_id) or abort(404)
-    services.remove_sub_processor(row)
+    policy_versions.remove_sub_processor(row)
     db.session.commit()
     flash(_("Sub-processor removed from the list."), "success")
     return redirect(url_for("staff.sub_processors"), 303)
@@ -109,11 +109,11 @@ def sub_processor_delete(row_id: int):
 @staff_required
 def audience():
     form = PeriodForm(request.args)
-    today = services.local_day(utcnow())
+    today = measurement.local_day(utcnow())
     end = form.end.data if form.validate() and form.end.data else today
     start = form.start.data if form.start.data else end - timedelta(days=29)
     if start > end:
         start, end = end, start
     start = max(start, end - timedelta(days=731))  # two years at most on one page
     form.start.data, form.end.data = start, end
-    return render_template("staff/audience.html", form=form, f=services.figures(start, end))
+    return render_template("staff/audience.html", form=form, f=measurement.figures(start, end))

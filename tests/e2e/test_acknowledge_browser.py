@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_an_htmx_request_leads_to_the_acknowledgement_page_as_a_whole_page(app, browser, live_server):  # noqa: F811
-    from blueprints.privacy import services
+    from blueprints.privacy import policy_versions
     from tenants.db import db
 
     phone = Phone(browser, live_server)
@@ -21,7 +21,7 @@ def test_an_htmx_request_leads_to_the_acknowledgement_page_as_a_whole_page(app, 
         page.goto(f"{live_server}/acme/trainings")
         assert page.locator("#training-q").count() == 1
         with app.app_context():
-            services.publish(
+            policy_versions.publish(
                 "cookies",
                 body_fr="<p>Texte révisé</p>",
                 body_en="<p>Revised text</p>",

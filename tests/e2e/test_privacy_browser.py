@@ -24,7 +24,7 @@ GPC = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: 
 def served(make_app):
     from flask import render_template_string
 
-    from blueprints.privacy.services import never_measured
+    from blueprints.privacy.measurement import never_measured
 
     app = make_app(WTF_CSRF_ENABLED=True)
 
@@ -179,7 +179,7 @@ def test_banner_at_the_bottom_then_refuse_means_no_measurement_at_all(visitor, s
 
 
 def test_accept_measures_views_time_and_marked_clicks_and_the_dashboard_shows_them(visitor, served):
-    from blueprints.privacy import services
+    from blueprints.privacy import measurement
     from tenants.db import utcnow
     from tests.privacy.conftest import sign_in_staff
 
@@ -209,8 +209,8 @@ def test_accept_measures_views_time_and_marked_clicks_and_the_dashboard_shows_th
     assert re.search(r'data-figure="views">2<', body)
     assert "home-signup" in body and "/signup" in body
     with served.app_context():
-        today = services.local_day(utcnow())
-        figures = services.figures(today, today)
+        today = measurement.local_day(utcnow())
+        figures = measurement.figures(today, today)
     assert figures.clicks == [("home-signup", 1)] and figures.seconds >= 1
     assert dict(figures.devices) == {"desktop": 1} and dict(figures.languages) == {"en": 1}
 

@@ -11,7 +11,7 @@ from tests.privacy.conftest import text, view_event
 
 
 def test_referrers_are_classified_by_domain_only():
-    from blueprints.privacy.services import classify_referrer, device_class, language_of
+    from blueprints.privacy.measurement import classify_referrer, device_class, language_of
 
     host = "app.emarge.fr"
     assert classify_referrer("", host) == ("direct", None)
@@ -38,7 +38,7 @@ def measured_client(app):
 
 
 def test_figures_from_a_few_visits(app):
-    from blueprints.privacy import services
+    from blueprints.privacy import measurement
     from tenants.db import db, utcnow
 
     a, b = measured_client(app), measured_client(app)
@@ -58,8 +58,8 @@ def test_figures_from_a_few_visits(app):
         json=view_event("/privacy", referrer="https://www.linkedin.com/x", language="en-GB", width=390),
     )
     with app.app_context():
-        today = services.local_day(utcnow())
-        f = services.figures(today - timedelta(days=6), today)
+        today = measurement.local_day(utcnow())
+        f = measurement.figures(today - timedelta(days=6), today)
     assert (f.visits, f.views) == (2, 3)
     assert f.average_seconds == 60  # 120 visible seconds over 2 visits
     assert dict(f.pages) == {"/": 1, "/signup": 1, "/privacy": 1}
@@ -84,8 +84,8 @@ def test_figures_from_a_few_visits(app):
 
 
 def _event(app, days_ago: int, page: str = "/"):
+    from blueprints.privacy.measurement import local_day
     from blueprints.privacy.models import AudienceEvent
-    from blueprints.privacy.services import local_day
     from tenants.db import db, utcnow
 
     with app.app_context():
@@ -107,7 +107,7 @@ def _event(app, days_ago: int, page: str = "/"):
 
 
 def test_jobs_aggregate_days_and_purge_raw_events_after_13_months(app, jobs):
-    from blueprints.privacy import services
+    from blueprints.privacy import measurement
     from blueprints.privacy.models import AudienceDaily
     from jobs import enqueue
     from tenants.db import db, utcnow
@@ -115,14 +115,14 @@ def test_jobs_aggregate_days_and_purge_raw_events_after_13_months(app, jobs):
     for days_ago in (1, 1, 3, 0):
         _event(app, days_ago)
     with app.app_context():
-        today = services.local_day(utcnow())
-        before = services.figures(today - timedelta(days=5), today)
+        today = measurement.local_day(utcnow())
+        before = measurement.figures(today - timedelta(days=5), today)
         db.session.rollback()  # jobs enqueued inside a transaction wait for its commit
         enqueue("jobs.audience.aggregate_audience")
         enqueue("jobs.audience.aggregate_audience")
     jobs()
     with app.app_context():
-        after = services.figures(today - timedelta(days=5), today)
+        after = measurement.figures(today - timedelta(days=5), today)
         assert (after.visits, after.views, after.by_day) == (before.visits, before.views, before.by_day)
         assert after.visits == 4
         stored_days = db.session.scalar(
@@ -130,7 +130,7 @@ def test_jobs_aggregate_days_and_purge_raw_events_after_13_months(app, jobs):
         )
         assert stored_days == 2  # the finished days with events; today stays live
 
-    from blueprints.privacy import services
+    from blueprints.privacy import measurement
     from blueprints.privacy.models import AudienceDaily, AudienceEvent
     from jobs import enqueue
     from tenants.db import db, utcnow
@@ -144,7 +144,7 @@ def test_jobs_aggregate_days_and_purge_raw_events_after_13_months(app, jobs):
     with app.app_context():
         pages = db.session.scalars(select(AudienceEvent.page).order_by(AudienceEvent.page)).all()
         assert set(pages) == {"/", "/kept"}
-        old_day = services.local_day(utcnow() - timedelta(days=400))
+        old_day = measurement.local_day(utcnow() - timedelta(days=400))
         assert (
             db.session.scalar(
                 select(AudienceDaily.count).where(
@@ -155,7 +155,7 @@ def test_jobs_aggregate_days_and_purge_raw_events_after_13_months(app, jobs):
             )
             == 1
         )
-        f = services.figures(old_day, old_day)
+        f = measurement.figures(old_day, old_day)
         assert (f.visits, f.views, f.pages) == (1, 1, [("/old", 1)])
 
 

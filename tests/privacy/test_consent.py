@@ -117,23 +117,23 @@ def test_choices_with_htmx_and_without_javascript(app, client):
 
 
 def test_asked_again_when_the_cookie_policy_changes_or_after_six_months(app, client):
-    from blueprints.privacy import services
+    from blueprints.privacy import consents, policy_versions
     from tenants.db import utcnow
 
     client.post("/privacy/consent", data={"choice": "accept"})
     proof = consent_rows(app)[0]
-    old = services.Consent(proof.consent_id, frozenset({"audience"}), 1, utcnow() - timedelta(days=183))
-    client.set_cookie(CONSENT_COOKIE, services.encode_consent(app.config["SECRET_KEY"], old))
+    old = consents.Consent(proof.consent_id, frozenset({"audience"}), 1, utcnow() - timedelta(days=183))
+    client.set_cookie(CONSENT_COOKIE, consents.encode_consent(app.config["SECRET_KEY"], old))
     assert BANNER in text(client.get("/"))
     assert client.post("/privacy/collect", json=view_event()).status_code == 403
 
-    from blueprints.privacy import services
+    from blueprints.privacy import consents
     from tenants.db import db
 
     client.post("/privacy/consent", data={"choice": "accept"})
     assert BANNER not in text(client.get("/"))
     with app.app_context():
-        services.publish("cookies", body_fr="<p>v2</p>", body_en="<p>v2</p>")
+        policy_versions.publish("cookies", body_fr="<p>v2</p>", body_en="<p>v2</p>")
         db.session.commit()
     page = text(client.get("/"))
     assert BANNER in page
@@ -200,8 +200,8 @@ def test_collect_accepts_nothing_without_a_valid_consent_and_nothing_malformed(a
 def test_pages_are_url_rules_and_trainee_pages_are_never_measured(app, client, make_tenant):
     from flask import render_template_string
 
+    from blueprints.privacy.measurement import never_measured
     from blueprints.privacy.models import AudienceEvent
-    from blueprints.privacy.services import never_measured
     from tenants.db import db
 
     @never_measured

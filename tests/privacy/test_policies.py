@@ -41,11 +41,11 @@ def test_staff_publish_versions_each_dated_listed_and_readable(app, client, staf
         assert response.status_code == 302 and "/staff/login" in response.headers["Location"], url
     assert client.post("/staff/privacy/sub-processors/1/delete").status_code == 302
 
-    from blueprints.privacy import services
+    from blueprints.privacy import policy_versions
     from tenants.db import db
 
     with app.app_context():
-        services.publish("privacy", body_fr="<p>Deuxième</p>", body_en="<p>Second text</p>")
+        policy_versions.publish("privacy", body_fr="<p>Deuxième</p>", body_en="<p>Second text</p>")
         db.session.commit()
     current = text(client.get("/privacy"))
     assert "Second text" in current
@@ -124,14 +124,14 @@ def test_staff_maintain_the_sub_processor_list_seeded_once(app, staff_client, cl
     assert "Near Inc" not in text(client.get("/privacy/sub-processors"))
     assert staff_client.get("/staff/privacy/sub-processors/999").status_code == 404
 
-    from blueprints.privacy import services
+    from blueprints.privacy import policy_versions
     from blueprints.privacy.models import PolicyVersion, SubProcessor
     from tenants.db import db
 
     with app.app_context():
-        assert services.ensure_defaults(db.session) is False
+        assert policy_versions.ensure_defaults(db.session) is False
         db.session.execute(SubProcessor.__table__.delete())
-        services.ensure_defaults(db.session)
+        policy_versions.ensure_defaults(db.session)
         db.session.commit()
         assert db.session.scalars(select(SubProcessor)).all() == []  # an emptied list stays empty
         kinds = db.session.scalars(select(PolicyVersion.kind).order_by(PolicyVersion.kind)).all()

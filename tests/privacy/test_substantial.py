@@ -60,12 +60,12 @@ def test_substantial_version_emails_account_holders_once(app, client, make_tenan
 
 
 def test_minor_version_emails_nobody_and_new_users_are_not_asked(app, client, make_tenant, smtp_server, jobs):
-    from blueprints.privacy import services
+    from blueprints.privacy import policy_versions
     from tenants.db import db
 
     make_tenant("acme", admin="ada@acme.fr")
     with app.app_context():
-        services.publish("privacy", body_fr="<p>x</p>", body_en="<p>x</p>")
+        policy_versions.publish("privacy", body_fr="<p>x</p>", body_en="<p>x</p>")
         db.session.commit()
     jobs()
     assert smtp_server.messages == []

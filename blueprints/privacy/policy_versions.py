@@ -1,0 +1,179 @@
+"""The platform's policies (privacy, cookies, terms…): versions published with a summary of what changed,
+the defaults every new platform starts with, acknowledgements asked at login after a substantial change, and the
+list of sub-processors.
+
+Plain functions: they take values (never the request) and flush; the caller commits."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from blueprints.privacy import defaults
+from blueprints.privacy.models import (
+    ACKNOWLEDGED_KINDS,
+    COOKIES,
+    POLICY_KINDS,
+    PolicyAcknowledgement,
+    PolicyVersion,
+    SubProcessor,
+)
+from tenants.db import db, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+# --- policies -------------------------------------------------------------------------------------------------
+
+
+def latest(kind: str, session: Session | None = None) -> PolicyVersion | None:
+    session = session or db.session
+    return session.scalars(
+        select(PolicyVersion).where(PolicyVersion.kind == kind).order_by(PolicyVersion.number.desc()).limit(1)
+    ).first()
+
+
+def version(kind: str, number: int) -> PolicyVersion | None:
+    return db.session.scalars(
+        select(PolicyVersion).where(PolicyVersion.kind == kind, PolicyVersion.number == number)
+    ).first()
+
+
+def history(kind: str) -> list[PolicyVersion]:
+    return list(
+        db.session.scalars(
+            select(PolicyVersion).where(PolicyVersion.kind == kind).order_by(PolicyVersion.number.desc())
+        )
+    )
+
+
+def cookie_policy_number() -> int:
+    current = latest(COOKIES)
+    return current.number if current else 0
+
+
+def publish(
+    kind: str,
+    *,
+    body_fr: str,
+    body_en: str,
+    summary_fr: str = "",
+    summary_en: str = "",
+    substantial: bool = False,
+    staff_id: int | None = None,
+) -> PolicyVersion:
+    """A new version of ``kind``. A substantial privacy or cookie policy is emailed to every account holder
+    (once the caller commits) and acknowledged by users at their next login."""
+    if kind not in POLICY_KINDS:
+        raise ValueError(f"unknown policy {kind}")
+    current = latest(kind)
+    row = PolicyVersion(
+        kind=kind,
+        number=(current.number + 1) if current else 1,
+        published_at=utcnow(),
+        substantial=bool(substantial and kind in ACKNOWLEDGED_KINDS),
+        summary_fr=summary_fr.strip(),
+        summary_en=summary_en.strip(),
+        body_fr=body_fr,
+        body_en=body_en,
+        published_by=staff_id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    if row.substantial:
+        from jobs import MESSAGING, enqueue
+
+        enqueue("jobs.privacy.notify_policy_version", row.id, queue=MESSAGING)
+    return row
+
+
+def ensure_defaults(session: Session) -> bool:
+    """The first version of each policy and the sub-processor list, on a fresh install. Safe to call again:
+    only what was never seeded is added. True when something was added."""
+    added = False
+    fresh = latest("privacy", session) is None
+    for kind, (body_fr, body_en) in defaults.POLICIES.items():
+        if latest(kind, session) is None:
+            session.add(PolicyVersion(kind=kind, number=1, body_fr=body_fr.strip(), body_en=body_en.strip()))
+            added = True
+    # Seeded with the first privacy policy only: a list staff later empty stays empty.
+    if fresh:
+        for position, (name, role_fr, role_en, country, leaves_eu, safeguards) in enumerate(
+            defaults.SUB_PROCESSORS
+        ):
+            session.add(
+                SubProcessor(
+                    name=name,
+                    role_fr=role_fr,
+                    role_en=role_en,
+                    country=country,
+                    leaves_eu=leaves_eu,
+                    safeguards=safeguards,
+                    position=position,
+                )
+            )
+    session.flush()
+    return added
+
+
+# --- acknowledgements at login --------------------------------------------------------------------------------
+
+
+def pending_acknowledgements(tenant_id: int, user_id: int, since: datetime | None) -> list[PolicyVersion]:
+    """The latest substantial version of each acknowledged policy, published after ``since`` (the user's
+    creation) and not yet acknowledged by this user."""
+    pending = []
+    for kind in ACKNOWLEDGED_KINDS:
+        row = db.session.scalars(
+            select(PolicyVersion)
+            .where(PolicyVersion.kind == kind, PolicyVersion.substantial.is_(True))
+            .order_by(PolicyVersion.number.desc())
+            .limit(1)
+        ).first()
+        if row is None or (since is not None and row.published_at <= since):
+            continue
+        done = db.session.scalars(
+            select(PolicyAcknowledgement.id).where(
+                PolicyAcknowledgement.tenant_id == tenant_id,
+                PolicyAcknowledgement.user_id == user_id,
+                PolicyAcknowledgement.version_id == row.id,
+            )
+        ).first()
+        if done is None:
+            pending.append(row)
+    return pending
+
+
+def latest_substantial_id() -> int | None:
+    """What a session remembers having checked: a new substantial version changes it."""
+    return db.session.scalar(select(func.max(PolicyVersion.id)).where(PolicyVersion.substantial.is_(True)))
+
+
+def acknowledge(tenant_id: int, user_id: int, versions: list[PolicyVersion]) -> None:
+    for row in versions:
+        db.session.add(PolicyAcknowledgement(tenant_id=tenant_id, user_id=user_id, version_id=row.id))
+    db.session.flush()
+
+
+# --- sub-processors -------------------------------------------------------------------------------------------
+
+
+def sub_processors() -> list[SubProcessor]:
+    return list(db.session.scalars(select(SubProcessor).order_by(SubProcessor.position, SubProcessor.name)))
+
+
+def save_sub_processor(row: SubProcessor | None, **values) -> SubProcessor:
+    row = row or SubProcessor()
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def remove_sub_processor(row: SubProcessor) -> None:
+    db.session.delete(row)
+    db.session.flush()
