@@ -54,6 +54,8 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (public, staff, accounts, audit, tasks, trainings, settings, privacy):
         app.register_blueprint(bp)
+    from blueprints.participants import enrollment_views, import_views  # noqa: F401 - routes on its blueprint
+
     app.register_blueprint(participants)
 
     from blueprints.messages.views import bp as messages
