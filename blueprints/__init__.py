@@ -73,8 +73,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify)
 
     from blueprints.signing.live import init_live
+    from blueprints.signing.live_views import poll_bp as signing_live
     from blueprints.signing.views import bp as signing
-    from blueprints.signing.views import poll_bp as signing_live
 
     app.register_blueprint(signing)
     app.register_blueprint(signing_live)
