@@ -25,9 +25,9 @@ def _parse(now: str | None) -> datetime:
 
 
 def _run(now: datetime) -> dict:
-    from blueprints.messages import outreach
+    from blueprints.messages import reminders
 
-    sweep = outreach.run_periodic(now)
+    sweep = reminders.run_periodic(now)
     db.session.commit()
     return {"before": sweep.before, "late": sweep.late, "summaries": sweep.summaries}
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from blueprints.accounts.auth import admin_required
 from blueprints.accounts.models import User
-from blueprints.trainings import planning, services
+from blueprints.trainings import planning, services, timetable
 from blueprints.trainings.access import session_or_404, sessions_query
 from blueprints.trainings.forms import (
     MODALITY_CHOICES,
@@ -25,13 +25,8 @@ from blueprints.trainings.forms import (
     timezone_choices,
 )
 from blueprints.trainings.models import Slot, Training, TrainingSession
-from blueprints.trainings.services import (
-    ConfirmationNeeded,
-    PlanningError,
-    SessionData,
-    SlotData,
-    SlotOptions,
-)
+from blueprints.trainings.services import ConfirmationNeeded, PlanningError, SessionData, SlotOptions
+from blueprints.trainings.timetable import SlotData
 from blueprints.web.actor import request_actor
 from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
@@ -258,7 +253,7 @@ def _session_page_context(session: TrainingSession) -> dict:
         "session": session,
         "training": session.training,
         "can_edit": current_user.is_admin,
-        "days_off": services.days_without_slots(session, language=_language()),
+        "days_off": timetable.days_without_slots(session, language=_language()),
         "generate_form": SlotsGenerateForm(),
     }
 
@@ -386,7 +381,7 @@ def create_slot(session_id: int):
         form.modality.data = planning.slot_modality(session.training.modality)
     if form.validate_on_submit():
         try:
-            services.add_slot(session, _slot_data(form), request_actor())
+            timetable.add_slot(session, _slot_data(form), request_actor())
         except PlanningError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -417,7 +412,7 @@ def edit_slot(slot_id: int):
         form.end_time.data = planning.local(slot.ends_at, session.timezone).time()
     if form.validate_on_submit():
         try:
-            services.update_slot(slot, _slot_data(form), request_actor())
+            timetable.update_slot(slot, _slot_data(form), request_actor())
         except PlanningError as error:
             db.session.rollback()
             _field_error(form, error)
@@ -437,7 +432,7 @@ def delete_slot(slot_id: int):
     slot = _slot_or_404(slot_id)
     session = slot.session
     try:
-        services.delete_slot(slot, request_actor())
+        timetable.delete_slot(slot, request_actor())
     except PlanningError as error:
         db.session.rollback()
         if is_fragment_request():
@@ -476,7 +471,7 @@ def _week_label(day: date) -> str:
 @login_required
 def calendar():
     monday = _monday(request.args.get("week"))
-    slots = services.week_slots(sessions_query(current_user), monday)
+    slots = timetable.week_slots(sessions_query(current_user), monday)
     days = [monday + timedelta(days=n) for n in range(7)]
     by_day = {day: [s for s in slots if s.day == day] for day in days}
     # Weekend columns only when something happens then: a phone shows five days, not seven.

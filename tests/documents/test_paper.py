@@ -121,9 +121,10 @@ def test_a_slot_signed_on_paper_is_locked(app, world):
     from datetime import time, timedelta
 
     from blueprints.audit.services import Actor
-    from blueprints.trainings import services
+    from blueprints.trainings import services, timetable
     from blueprints.trainings.models import Slot, TrainingSession
-    from blueprints.trainings.services import PlanningError, SlotData
+    from blueprints.trainings.services import PlanningError
+    from blueprints.trainings.timetable import SlotData
     from tenants import tenant_scope
     from tenants.db import db
 
@@ -138,7 +139,7 @@ def test_a_slot_signed_on_paper_is_locked(app, world):
         slot = db.session.get(Slot, locked)
         assert slot is not None
         with pytest.raises(PlanningError, match="can no longer change"):
-            services.update_slot(
+            timetable.update_slot(
                 slot,
                 SlotData(day=slot.day, start_time=time(10), end_time=time(12, 30), modality=slot.modality),
                 Actor.system(),
