@@ -47,10 +47,13 @@ class _Emarge:
         kwargs.setdefault("serializer", SERIALIZER)
         kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
         super().__init__(*args, **kwargs)
+        from flask import current_app, has_app_context
+
         from app import create_app
 
-        # Made once in the parent; the work horses it forks inherit it.
-        self.app = create_app()
+        # Made once in the parent (the work horses it forks inherit it); a worker made inside an app (tests)
+        # serves that one.
+        self.app = current_app._get_current_object() if has_app_context() else create_app()
         serve_jobs(self.app)
 
     def _tick(self) -> None:
