@@ -82,10 +82,10 @@ def seed(env: dict) -> dict:
 
     from blueprints.accounts.models import ADMIN, FACILITATOR, Organization, User
     from blueprints.audit.services import Actor
-    from blueprints.participants.models import Participant
+    from blueprints.participants.models import Enrollment, Participant
     from blueprints.signing import services, signin_links
     from blueprints.signing.tokens import live_token
-    from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
+    from blueprints.trainings.models import Slot, Training, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
     from tenants.provisioning import NewTenant, provision

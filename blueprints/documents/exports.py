@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from blueprints.documents.paper_sheets import paper_slot_ids
-from blueprints.trainings.models import Enrollment, TrainingSession
+from blueprints.participants.models import Enrollment
+from blueprints.trainings.models import TrainingSession
 from tenants.db import db
 
 # --- exports -------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from blueprints.documents.text import (
     nature_labels,
     shorten,
 )
-from blueprints.participants.models import Participant
+from blueprints.participants.models import Enrollment, Participant
 from blueprints.signing.models import (
     ABSENT,
     EXCUSED,
@@ -42,14 +42,7 @@ from blueprints.signing.models import (
     Attendance,
     SlotState,
 )
-from blueprints.trainings.models import (
-    NATURES,
-    REMOTE,
-    TRAINING_ACTION,
-    Enrollment,
-    Slot,
-    TrainingSession,
-)
+from blueprints.trainings.models import NATURES, REMOTE, TRAINING_ACTION, Slot, TrainingSession
 from tenants.db import db
 
 logger = logging.getLogger(__name__)

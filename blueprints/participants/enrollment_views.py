@@ -19,11 +19,11 @@ from blueprints.participants.forms import (
     EnrollmentAddForm,
     EnrollmentEditForm,
 )
-from blueprints.participants.models import Participant
+from blueprints.participants.models import Enrollment, Participant
 from blueprints.participants.services import ParticipantError
 from blueprints.participants.views import bp, csv_response
 from blueprints.trainings.access import participants_query, session_or_404
-from blueprints.trainings.models import Enrollment, TrainingSession
+from blueprints.trainings.models import TrainingSession
 from blueprints.web.actor import request_actor
 from blueprints.web.htmx import is_fragment_request, render
 from tenants.db import db

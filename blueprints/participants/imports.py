@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 
 from blueprints.audit.services import Actor, record
 from blueprints.participants import services
-from blueprints.participants.models import Participant
+from blueprints.participants.models import FUNDERS, Enrollment, Participant
 from blueprints.participants.services import ParticipantError
 from blueprints.shared.cells import FORMULA_START
-from blueprints.trainings.models import FUNDERS, Enrollment, TrainingSession
+from blueprints.trainings.models import TrainingSession
 from tenants.db import db
 
 MAX_BYTES = 5 * 1024 * 1024

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.trainings.models import TrainingSession
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
 
 CIVILITIES = ("mme", "m", "")
@@ -36,3 +37,27 @@ class Participant(TenantBase):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class Enrollment(TenantBase):
+    """A participant planned in a session, with who pays and the funder's file reference."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="RESTRICT"), index=True
+    )
+    funder: Mapped[str] = mapped_column(String(20), default="employer")
+    funder_reference: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    session: Mapped[TrainingSession] = relationship()
+    participant = relationship("Participant")
+
+
+FUNDERS = ("opco", "cpf", "employer", "region", "personal", "other")

@@ -13,9 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from blueprints.audit.services import Actor, record
-from blueprints.participants.models import Participant
+from blueprints.participants.models import FUNDERS, Enrollment, Participant
 from blueprints.shared.cells import safe_cell
-from blueprints.trainings.models import FUNDERS, Enrollment, TrainingSession
+from blueprints.trainings.models import TrainingSession
 from tenants.db import db, utcnow
 
 DEFAULT_REGION = "FR"

@@ -15,10 +15,10 @@ from blueprints.participants import services
 from blueprints.participants.forms import (
     ParticipantEditForm,
 )
-from blueprints.participants.models import Participant
+from blueprints.participants.models import Enrollment, Participant
 from blueprints.participants.services import ParticipantError
 from blueprints.trainings.access import participant_or_404, participants_query, sessions_query
-from blueprints.trainings.models import Enrollment, TrainingSession
+from blueprints.trainings.models import TrainingSession
 from blueprints.web.actor import request_actor
 from blueprints.web.htmx import is_fragment_request, render
 from tenants.db import db

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from blueprints.participants.models import Participant
+from blueprints.participants.models import Enrollment, Participant
 from blueprints.signing.models import (
     LATE,
     PRESENT,
     Attendance,
 )
-from blueprints.trainings.models import Enrollment, Slot, TrainingSession
+from blueprints.trainings.models import Slot, TrainingSession
 from tenants.db import db
 from tenants.storage import storage
 

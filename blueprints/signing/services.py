@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from blueprints.accounts.models import User, organization
 from blueprints.audit.services import Actor, record
-from blueprints.participants.models import Participant
+from blueprints.participants.models import Enrollment, Participant
 from blueprints.signing import images, live, roomcodes
 from blueprints.signing.models import (
     ABSENT,
@@ -32,7 +32,7 @@ from blueprints.signing.models import (
     SlotState,
 )
 from blueprints.signing.roster import iso_or_none
-from blueprints.trainings.models import IN_PERSON, Enrollment, Slot, TrainingSession
+from blueprints.trainings.models import IN_PERSON, Slot, TrainingSession
 from tenants.db import db, utcnow
 from tenants.sql import insert_or_nothing
 from tenants.storage import storage

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import User
 from blueprints.audit.services import Actor, record
+from blueprints.participants.models import Enrollment
 from blueprints.signing import images, live
 from blueprints.signing.models import (
     ABSENT,
@@ -17,7 +18,7 @@ from blueprints.signing.models import (
     SlotState,
 )
 from blueprints.signing.services import SigningError, state_of
-from blueprints.trainings.models import Enrollment, Slot
+from blueprints.trainings.models import Slot
 from tenants.db import db, utcnow
 from tenants.sql import insert_or_nothing
 from tenants.storage import storage

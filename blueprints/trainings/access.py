@@ -9,8 +9,8 @@ from flask import abort
 from sqlalchemy import Select, exists, select
 
 from blueprints.accounts.models import User
-from blueprints.participants.models import Participant
-from blueprints.trainings.models import Enrollment, TrainingSession, session_facilitators
+from blueprints.participants.models import Enrollment, Participant
+from blueprints.trainings.models import TrainingSession, session_facilitators
 from tenants.db import db
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -110,27 +109,3 @@ class Slot(TenantBase):
     @property
     def planned_minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
-
-
-class Enrollment(TenantBase):
-    """A participant planned in a session, with who pays and the funder's file reference."""
-
-    __tablename__ = "enrollments"
-    __table_args__ = (UniqueConstraint("session_id", "participant_id"),)
-
-    id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True
-    )
-    participant_id: Mapped[int] = mapped_column(
-        ForeignKey("participants.id", ondelete="RESTRICT"), index=True
-    )
-    funder: Mapped[str] = mapped_column(String(20), default="employer")
-    funder_reference: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    session: Mapped[TrainingSession] = relationship()
-    participant = relationship("Participant")
-
-
-FUNDERS = ("opco", "cpf", "employer", "region", "personal", "other")

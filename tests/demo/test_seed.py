@@ -24,9 +24,9 @@ def _counts(app) -> dict:
     from sqlalchemy import func, select
 
     from blueprints.accounts.models import Organization, User
-    from blueprints.participants.models import Participant
+    from blueprints.participants.models import Enrollment, Participant
     from blueprints.signing.models import Attendance, SlotState
-    from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
+    from blueprints.trainings.models import Slot, Training, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
     from tenants.storage import Blob
@@ -54,10 +54,10 @@ def test_the_demo_holds_a_showcase(demo):
 
     from blueprints.accounts.models import Organization
     from blueprints.demo.seed import TRAINING_TITLE
-    from blueprints.participants.models import Participant
+    from blueprints.participants.models import Enrollment, Participant
     from blueprints.settings.services import activity_number_valid, siret_valid
     from blueprints.signing.models import ABSENT, EXCUSED, FACILITATOR_DEVICE, LATE, ROOM_CODE, Attendance
-    from blueprints.trainings.models import Enrollment, TrainingSession
+    from blueprints.trainings.models import TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
 

@@ -76,7 +76,7 @@ def build_sheet_world(
     once however often it is drawn, so only distinct ones weigh as real signatures do.
     """
     from blueprints.accounts.models import Organization, User
-    from blueprints.participants.models import Participant
+    from blueprints.participants.models import Enrollment, Participant
     from blueprints.signing.models import (
         ABSENT,
         EXCUSED,
@@ -89,7 +89,7 @@ def build_sheet_world(
         Attendance,
         SlotState,
     )
-    from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
+    from blueprints.trainings.models import Slot, Training, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
     from tenants.storage import storage

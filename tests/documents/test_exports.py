@@ -34,8 +34,7 @@ HEADER = [
 
 @pytest.fixture
 def world(app, make_tenant):
-    from blueprints.participants.models import Participant
-    from blueprints.trainings.models import Enrollment
+    from blueprints.participants.models import Enrollment, Participant
     from tenants import tenant_scope
     from tenants.db import db
 

@@ -127,8 +127,8 @@ def test_a_failure_is_shown_with_a_retry_that_then_succeeds(app, make_tenant, jo
 def test_a_reason_the_user_can_act_on_is_shown(app, make_tenant, monkeypatch):
     from sqlalchemy import delete
 
+    from blueprints.participants.models import Enrollment
     from blueprints.tasks.services import start_task
-    from blueprints.trainings.models import Enrollment
     from jobs.documents import generate_documents
     from tenants import tenant_scope
     from tenants.db import db

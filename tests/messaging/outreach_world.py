@@ -39,8 +39,8 @@ def build_outreach_world(
     app, make_tenant, *, slug: str = "acme", start: datetime | None = None, channels: str = "email"
 ) -> OutreachWorld:
     from blueprints.accounts.models import Organization, User
-    from blueprints.participants.models import Participant
-    from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
+    from blueprints.participants.models import Enrollment, Participant
+    from blueprints.trainings.models import Slot, Training, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db, utcnow
 

@@ -65,7 +65,7 @@ def add_participant(app, slug=SLUG, **fields) -> int:
 
 
 def enroll(app, session_id: int, participant_id: int, funder="opco", slug=SLUG) -> int:
-    from blueprints.trainings.models import Enrollment
+    from blueprints.participants.models import Enrollment
     from tenants import tenant_scope
     from tenants.db import db
 
@@ -90,7 +90,7 @@ def participants(app, slug=SLUG) -> list[dict]:
 
 
 def enrollments(app, slug=SLUG) -> list[tuple]:
-    from blueprints.trainings.models import Enrollment
+    from blueprints.participants.models import Enrollment
     from tenants import tenant_scope
     from tenants.db import db
 

@@ -124,8 +124,8 @@ def test_remove_shows_the_consequences_then_removes(app, admin):
 
 
 def test_removal_consequences_is_the_one_place_to_extend(app, org):
+    from blueprints.participants.models import Enrollment
     from blueprints.participants.services import removal_consequences
-    from blueprints.trainings.models import Enrollment
     from tenants import tenant_scope
     from tenants.db import db
 

@@ -16,9 +16,8 @@ from tests.participants.test_import import confirm, token_of, upload
 def test_ten_thousand_rows_through_the_job_queue(app, admin, jobs, backend):
     from sqlalchemy import func, select
 
-    from blueprints.participants.models import Participant
+    from blueprints.participants.models import Enrollment, Participant
     from blueprints.tasks.models import Task
-    from blueprints.trainings.models import Enrollment
     from tenants import tenant_scope
     from tenants.db import db
 

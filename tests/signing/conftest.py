@@ -47,8 +47,8 @@ def data_url(data: bytes) -> str:
 
 def build_world(app, make_tenant, slug: str = "acme", now: datetime | None = None) -> World:
     from blueprints.accounts.models import User
-    from blueprints.participants.models import Participant
-    from blueprints.trainings.models import IN_PERSON, REMOTE, Enrollment, Slot, Training, TrainingSession
+    from blueprints.participants.models import Enrollment, Participant
+    from blueprints.trainings.models import IN_PERSON, REMOTE, Slot, Training, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
 

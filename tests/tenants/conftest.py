@@ -38,10 +38,10 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
     from datetime import UTC, date, datetime, time
 
     from blueprints.messages.models import Message
-    from blueprints.participants.models import Participant
+    from blueprints.participants.models import Enrollment, Participant
     from blueprints.tasks.models import DONE
     from blueprints.tasks.services import start_task
-    from blueprints.trainings.models import Enrollment, Slot, Training, TrainingSession
+    from blueprints.trainings.models import Slot, Training, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db, utcnow
     from tenants.storage import storage
