@@ -43,7 +43,7 @@ class Periodic:
 
 # Periodic jobs run once per period however many workers run: a Redis key per period decides who enqueues.
 SCHEDULE = (
-    Periodic("sweep-messages", "jobs.messaging.sweep_pending", 60, MESSAGING),
+    Periodic("sweep-messages", "jobs.messages.sweep_pending", 60, MESSAGING),
     Periodic("sweep-tasks", "jobs.tasks.sweep_tasks", 60),
     Periodic("send-reminders", "jobs.reminders.send_due_reminders", 60, MESSAGING),
     Periodic("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),

@@ -1,7 +1,7 @@
 """Writing messages: render in the recipient's language, keep a row, send through the messaging jobs.
 
 ``queue_email`` and ``queue_sms`` write the row in the caller's transaction; the ids written in one transaction
-go to the messaging queue when it commits, in jobs of at most ``BATCH`` messages (jobs/messaging.py sends
+go to the messaging queue when it commits, in jobs of at most ``BATCH`` messages (jobs/messages.py sends
 them). A message that must not or cannot go out (malformed address, a landline, a participant whose processing
 is restricted or who gave no SMS consent) is still written, as "failed" with ``skipped: <reason>``, so the log
 says why, and never reaches a job.
@@ -231,7 +231,7 @@ def dispatch_messages(tenant_id: int, ids: list[int], *, delay: float = 0) -> bo
     handed: list[int] = []
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        if dispatch(JobCall("jobs.messaging.send_messages", (tenant_id, chunk), MESSAGING, delay)):
+        if dispatch(JobCall("jobs.messages.send_messages", (tenant_id, chunk), MESSAGING, delay)):
             handed += chunk
     if handed:
         _mark_queued(handed, utcnow() + timedelta(seconds=delay))

@@ -66,7 +66,7 @@ def find_organization():
             (throttle.FIND_EMAIL, accounts.normalize_email(form.email.data)),
         )
         enqueue(
-            "jobs.messaging.send_organization_finder",
+            "jobs.messages.send_organization_finder",
             accounts.normalize_email(form.email.data),
             str(get_locale()),
             queue=MESSAGING,

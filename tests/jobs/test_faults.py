@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 
 from tests.conftest import _free_port, login, run_jobs
-from tests.messaging.test_delivery import queue, rows, world_of
-from tests.messaging.test_reliability import ROOT, RQ, _wait, _worker_env, own_redis, sink  # noqa: F401
+from tests.messages.test_delivery import queue, rows, world_of
+from tests.messages.test_reliability import ROOT, RQ, _wait, _worker_env, own_redis, sink  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -146,7 +146,7 @@ def test_a_dead_workers_batch_flags_the_message_in_flight_and_sends_the_rest_at_
     backend,
 ):
     """What the failure hook does when a worker dies mid-batch (the death itself is caused for real in the
-    task test below and in tests/messaging/test_reliability.py)."""
+    task test below and in tests/messages/test_reliability.py)."""
     from sqlalchemy import update
 
     from blueprints.messages.models import Message
@@ -167,7 +167,7 @@ def test_a_dead_workers_batch_flags_the_message_in_flight_and_sends_the_rest_at_
     with app.app_context():
         tenant_id = find_tenant(slug="acme").id
         failure = JobFailure(
-            "jobs.messaging.send_messages", (tenant_id, ids), "messaging", {}, "killed", True
+            "jobs.messages.send_messages", (tenant_id, ids), "messaging", {}, "killed", True
         )
         job_failed(failure, app)
     run_jobs(app)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import login
-from tests.messaging.test_reliability import own_redis  # noqa: F401
+from tests.messages.test_reliability import own_redis  # noqa: F401
 from tests.signing.conftest import attendances, build_world, english
 from tests.signing.test_live import _poll_of, _trainee_signs
 

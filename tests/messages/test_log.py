@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import login
-from tests.messaging.outreach_world import build_outreach_world, english, messages, text
+from tests.messages.outreach_world import build_outreach_world, english, messages, text
 
 
 @pytest.fixture

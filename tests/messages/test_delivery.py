@@ -173,7 +173,7 @@ def backdate(app, slug: str, ids, **deltas) -> None:
 
 def send_now(app, slug: str, ids) -> dict:
     """Run the send job in this process (as a second run of the same job would)."""
-    from jobs.messaging import send_messages
+    from jobs.messages import send_messages
     from tenants import find_tenant
 
     with app.app_context():
@@ -246,7 +246,7 @@ def test_a_job_run_twice_sends_once(mail_app, make_tenant, sink, backend):
 
 
 def test_a_refused_connection_is_retried_with_backoff_then_sent(make_app, make_tenant, sink, backend):
-    from jobs.messaging import BACKOFF
+    from jobs.messages import BACKOFF
 
     down = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port(), MAIL_TIMEOUT=2)
     world_of(down, make_tenant)
@@ -276,7 +276,7 @@ def test_a_refused_connection_is_retried_with_backoff_then_sent(make_app, make_t
 
 def test_the_last_attempt_fails_for_good(make_app, make_tenant):
     from blueprints.messages.models import Message
-    from jobs.messaging import MAX_ATTEMPTS
+    from jobs.messages import MAX_ATTEMPTS
     from tenants import tenant_scope
     from tenants.db import db
 
@@ -491,7 +491,7 @@ def test_resend_failed_resends_each_failed_or_unknown_one_once(app, make_tenant,
 
 
 def test_the_sweep_flags_stuck_rows_unknown_and_enqueues_what_waits_too_long(app, make_tenant, dispatched):
-    from jobs.messaging import sweep_pending
+    from jobs.messages import sweep_pending
 
     world_of(app, make_tenant)
     ids = queue(

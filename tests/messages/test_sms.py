@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import run_jobs
-from tests.messaging.test_delivery import backdate, rows, send_now, world_of
+from tests.messages.test_delivery import backdate, rows, send_now, world_of
 
 SECRET = "receipt-secret"
 
@@ -238,7 +238,7 @@ def test_the_gateway_accepts_and_its_id_is_stored(sms_app, make_tenant, gateway)
 
 @pytest.mark.parametrize("mode", ["500", "429", "timeout", "garbage", "no-id"])
 def test_a_gateway_error_timeout_or_garbage_is_tried_again(sms_app, make_tenant, gateway, mode):
-    from jobs.messaging import BACKOFF
+    from jobs.messages import BACKOFF
 
     gateway.mode = mode
     world_of(sms_app, make_tenant)

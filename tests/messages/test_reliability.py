@@ -17,8 +17,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import _free_port, login, run_jobs
-from tests.messaging import test_delivery
-from tests.messaging.test_delivery import backdate, queue, rows, world_of
+from tests.messages import test_delivery
+from tests.messages.test_delivery import backdate, queue, rows, world_of
 
 sink = test_delivery.sink  # the SMTP sink fixture
 
@@ -57,7 +57,7 @@ def _worker_env(app) -> dict:
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_batch_sends_nothing_twice(make_app, make_tenant, sink, backend):
-    from jobs.messaging import sweep_pending
+    from jobs.messages import sweep_pending
 
     _needs_redis(backend)
     app = make_app(MAIL_SERVER=sink.host, MAIL_PORT=sink.port)
@@ -150,7 +150,7 @@ def test_with_redis_unreachable_the_message_waits_pending_then_the_sweep_sends_i
     from sqlalchemy import select
 
     from blueprints.messages.models import Message
-    from jobs.messaging import sweep_pending
+    from jobs.messages import sweep_pending
     from tenants import tenant_scope
     from tenants.db import db
 

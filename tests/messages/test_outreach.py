@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import login, run_jobs
-from tests.messaging.outreach_world import (
+from tests.messages.outreach_world import (
     PEOPLE,
     audit_actions,
     build_outreach_world,

@@ -10,7 +10,7 @@ import pytest
 from babel import dates
 
 from tests.conftest import login
-from tests.messaging.outreach_world import build_outreach_world, dev_sms, english, messages, text
+from tests.messages.outreach_world import build_outreach_world, dev_sms, english, messages, text
 
 
 @pytest.fixture
