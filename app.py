@@ -104,6 +104,7 @@ def load_config(app: Flask) -> dict:
         ),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "AUDIT_GUARD": os.environ.get("AUDIT_GUARD", "log"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_OUTBOX": _env_bool("MAIL_OUTBOX"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
@@ -158,6 +159,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     _check_mail(app.config)
+    if app.config.get("AUDIT_GUARD", "log") not in ("log", "raise"):
+        raise ConfigError(f"AUDIT_GUARD must be log or raise, not {app.config['AUDIT_GUARD']!r}")
 
     import tenants
     from blueprints import register_areas, register_blueprints

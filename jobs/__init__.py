@@ -374,7 +374,7 @@ def tenant_job(func: Callable) -> Callable:
         if ref is None or not ref.active:
             logger.info("%s skipped: tenant %s is gone or inactive", func.__name__, tenant_id)
             return None
-        with tenant_scope(ref, app, actor=Actor.system(f"job {func.__name__}")):
+        with tenant_scope(ref, app, actor=Actor.system(f"job {func.__name__}"), job=func):
             return func(*args, **kwargs)
 
     return job
@@ -386,7 +386,7 @@ def platform_job(func: Callable) -> Callable:
         from tenants import Actor, Scope, entered
 
         # The platform's scope: no tenant table can be reached; mail is translated (Flask-Babel needs a scope).
-        with entered(Scope(None, Actor.system(f"job {func.__name__}")), job_app()):
+        with entered(Scope(None, Actor.system(f"job {func.__name__}"), job=func), job_app()):
             return func(*args, **kwargs)
 
     return job

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from blueprints.web.audit_guard import writes
 from jobs import platform_job
 from tenants.db import db, utcnow
 
@@ -11,6 +12,7 @@ logger = logging.getLogger(__name__)
 
 
 @platform_job
+@writes(none="audience figures are measurement, not an organization's data")
 def aggregate_audience() -> int:
     """Store the figures of every finished day not stored yet (and re-store the last two). Safe to run twice."""
     from blueprints.privacy import measurement
@@ -21,6 +23,7 @@ def aggregate_audience() -> int:
 
 
 @platform_job
+@writes(none="retention: raw audience events past their period")
 def purge_audience_events() -> int:
     """Delete raw events older than 13 months, once their days' figures are stored."""
     from blueprints.privacy import measurement

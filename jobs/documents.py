@@ -18,6 +18,7 @@ from blueprints.audit.services import Actor
 from blueprints.signing.roster import roster_of_session
 from blueprints.tasks.models import Task
 from blueprints.tasks.services import Progress
+from blueprints.web.audit_guard import writes
 from jobs import DOCUMENTS, enqueue, platform_job, tenant_job
 from tenants import current_tenant
 from tenants.db import db, utcnow
@@ -82,6 +83,7 @@ def _session(session_id: int):
 
 
 @tenant_job
+@writes("document.issued")
 def generate_documents(task_id: int, session_id: int, items: list[dict], actor: dict) -> None:
     """Issue each document described in ``items`` ({kind, participant_id?, slot_id?}), one commit each."""
     from blueprints.documents import services
@@ -108,6 +110,7 @@ def generate_documents(task_id: int, session_id: int, items: list[dict], actor: 
 
 
 @tenant_job
+@writes("document.issued")
 def build_archive(task_id: int, session_id: int, actor: dict) -> None:
     """The ZIP of every document of a session; the session's documents are issued first if none exists."""
     from blueprints.documents import services
@@ -136,6 +139,7 @@ def build_archive(task_id: int, session_id: int, actor: dict) -> None:
 
 
 @tenant_job
+@writes("attendance.exported")
 def export_attendance(
     task_id: int, session_id: int, fmt: str, actor: dict, language: str | None = None
 ) -> None:
@@ -175,6 +179,7 @@ def export_attendance(
 
 
 @tenant_job
+@writes("document.issued")
 def email_certificates(task_id: int, session_id: int, participant_ids: list[int] | None, actor: dict) -> None:
     """Email each participant (all, or those given) their newest certificate, issuing one if none exists."""
     from blueprints.documents import certificates, services
@@ -214,6 +219,7 @@ def email_certificates(task_id: int, session_id: int, participant_ids: list[int]
 
 
 @platform_job
+@writes(none="hands each ended session to send_session_certificates")
 def send_due_certificates() -> None:
     """Periodic: for each organization, the sessions that ended lately get their certificates sent, once."""
     from sqlalchemy import func
@@ -242,6 +248,7 @@ def send_due_certificates() -> None:
 
 
 @tenant_job
+@writes("document.issued")
 def send_session_certificates(session_id: int) -> int:
     """Send each attending participant of an ended session their certificate, once whatever the version."""
     from blueprints.documents import certificates, services

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from blueprints.audit.models import AuditEvent
 from blueprints.shared.cells import safe_cell
 from blueprints.tasks.services import Progress
+from blueprints.web.audit_guard import writes
 from jobs import tenant_job
 from tenants.db import db
 from tenants.storage import storage
@@ -18,6 +19,7 @@ BATCH = 500
 
 
 @tenant_job
+@writes(none="writes the export file of its task; the export was audited when it was asked for")
 def export_audit(task_id: int) -> None:
     progress = Progress(task_id)
     try:

@@ -7,6 +7,7 @@ import logging
 from blueprints.audit.services import Actor
 from blueprints.tasks.models import Task
 from blueprints.tasks.services import Progress
+from blueprints.web.audit_guard import writes
 from jobs import tenant_job
 from tenants.db import db
 from tenants.storage import storage
@@ -15,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 @tenant_job
+@writes("enrollment.created", "participant.created", "participant.updated", "participants.imported")
 def import_participants(
     task_id: int,
     blob_key: str,

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
+from blueprints.web.audit_guard import writes
 from jobs import platform_job
 from tenants import all_tenants, tenant_scope
 from tenants.db import db, utcnow
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 @platform_job
+@writes(none="retention: one-time links past expiry")
 def purge_expired_tokens() -> None:
     """One-time links are kept a week past their expiry (to tell "expired" from "unknown"), then deleted."""
     from blueprints.accounts.models import AccountToken
@@ -29,6 +31,7 @@ def purge_expired_tokens() -> None:
 
 
 @platform_job
+@writes(none="retention: unconfirmed uploads and export files past their period")
 def purge_stale_files() -> dict:
     """Delete the files nobody needs any more: CSV uploads of imports never confirmed (their preview link has
     expired) and the files exports made, a week after. Both hold personal data; neither is a record."""
@@ -65,6 +68,7 @@ def purge_stale_files() -> dict:
 
 
 @platform_job
+@writes(none="retention: organizations whose address was never confirmed")
 def drop_unconfirmed_organizations() -> list[str]:
     """Daily: an organization whose account holder never confirmed the address is deleted, schema and all,
     ``UNCONFIRMED_ORGANIZATION`` after it signed up. One whose address was confirmed without the platform row
@@ -100,6 +104,7 @@ def drop_unconfirmed_organizations() -> list[str]:
 
 
 @platform_job
+@writes(none="retention: ended login records")
 def purge_ended_logins() -> dict:
     """Daily: the records of logins that ended by themselves, and SMS receipts past their replay window."""
     from blueprints.accounts.logins import purge_expired_logins, purge_expired_staff_logins

@@ -39,6 +39,7 @@ from blueprints.shared.mail import (
     UncertainFailure,
     mailer,
 )
+from blueprints.web.audit_guard import writes
 from jobs import JobFailure, on_job_failure, path_of, platform_job, tenant_job
 from tenants import all_tenants, current_tenant, tenant_scope
 from tenants.db import db, utcnow
@@ -57,6 +58,7 @@ EARLY = timedelta(seconds=5)  # a delayed job may start a little before its row'
 
 
 @tenant_job
+@writes(none="sends queued messages; the message log is their record")
 def send_messages(message_ids: list[int]) -> dict:
     """Send these messages: the emails over one SMTP connection, the SMS through the gateway.
 
@@ -347,6 +349,7 @@ def batch_job_failed(failure: JobFailure) -> None:
 
 
 @platform_job
+@writes(none="hands waiting messages to the queue again")
 def sweep_pending() -> dict:
     """Every minute: flag what a crash left uncertain, and enqueue what never reached a worker or lost its job.
 
@@ -389,6 +392,7 @@ def sweep_pending() -> dict:
 
 
 @platform_job
+@writes(none="emails the login links of an address; changes nothing")
 def send_organization_finder(email: str, language: str) -> int:
     """Email ``email`` the login links of every organization where it has an active account (maybe none)."""
     from blueprints.accounts.models import User

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from blueprints.messages.services import build_email
 from blueprints.shared.mail import PermanentFailure, TemporaryFailure, mailer
+from blueprints.web.audit_guard import writes
 from jobs import platform_job
 from tenants import all_tenants, tenant_scope
 from tenants.db import db
@@ -36,6 +37,7 @@ def _account_holders() -> tuple[str, list[tuple[str, str | None]]]:
 
 
 @platform_job
+@writes(none="emails a new policy version; whom it told is kept in its own log")
 def notify_policy_version(version_id: int) -> int:
     """Email every account holder of every active organization, once each: safe to run twice."""
     from blueprints.privacy.models import PolicyNotification, PolicyVersion

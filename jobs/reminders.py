@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from blueprints.web.audit_guard import writes
 from jobs import platform_job, tenant_job
 from tenants import all_tenants, tenant_scope
 from tenants.db import db, utcnow
@@ -33,6 +34,7 @@ def _run(now: datetime) -> dict:
 
 
 @platform_job
+@writes(none="hands each organization to send_tenant_reminders")
 def send_due_reminders(now: str | None = None) -> dict:
     """Every active tenant: what is due at ``now`` (ISO 8601, UTC; default: the present)."""
     moment = _parse(now)
@@ -49,6 +51,7 @@ def send_due_reminders(now: str | None = None) -> dict:
 
 
 @tenant_job
+@writes("signin_link.issued", "signin_link.reissued")
 def send_tenant_reminders(now: str | None = None) -> dict:
     """The same for one tenant (tests, the CLI)."""
     return _run(_parse(now))

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 
 from blueprints.tasks.models import FAILED, QUEUED, RUNNING, Task
 from blueprints.tasks.services import hand_over
+from blueprints.web.audit_guard import writes
 from jobs import SERIALIZER, JobFailure, on_job_failure, platform_job
 from tenants import all_tenants, find_tenant, tenant_scope
 from tenants.db import db, utcnow
@@ -76,6 +77,7 @@ def _job_state(redis, job_id: str | None) -> str | None:
 
 
 @platform_job
+@writes(none="hands stuck tasks over again or marks them failed (the task is its own record)")
 def sweep_tasks() -> dict:
     """Every minute: hand over again what the job service never took or lost, fail what will never finish."""
     from flask import current_app

@@ -64,6 +64,8 @@ class Scope:
     language: str | None = None
     timezone: str | None = None
     clock: Callable[[], datetime] = utcnow
+    # The job this scope runs (its audit declaration is the one checked), None for a request or a command.
+    job: Callable | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -149,7 +151,7 @@ def all_tenants(*, active_only: bool = True) -> list[TenantRef]:
 
 @contextmanager
 def tenant_scope(
-    tenant: TenantRef | int | str, app: Flask | None = None, *, actor: Actor | None = None
+    tenant: TenantRef | int | str, app: Flask | None = None, *, actor: Actor | None = None, job=None
 ) -> Iterator[TenantRef]:
     """Work as ``tenant`` (a ref, an id or a slug), for ``actor`` (the system by default), until the block ends."""
     app = app or current_app._get_current_object()
@@ -159,5 +161,5 @@ def tenant_scope(
         if ref is None:
             raise LookupError(f"no tenant {tenant!r}")
         tenant = ref
-    with entered(Scope(tenant, actor or Actor.system()), app):
+    with entered(Scope(tenant, actor or Actor.system(), job=job), app):
         yield tenant

@@ -158,6 +158,8 @@ def _base_config(instance: str) -> dict:
         "PUBLIC_BASE_URL": "http://localhost",
         "PASSWORD_HASH_FAST": True,
         "WTF_CSRF_ENABLED": False,
+        # A change without its audit event fails the test that makes it (blueprints/web/audit_guard.py).
+        "AUDIT_GUARD": "raise",
         "REDIS_URL": None,
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,

@@ -194,6 +194,12 @@ def confirm_organization(tenant_id: int, when) -> None:
     )
 
 
+def set_language(user: User, language: str, actor: Actor) -> None:
+    if user.language != language:
+        record(actor, "user.preferences_changed", user, language=language, was=user.language)
+        user.language = language
+
+
 # --- login ---------------------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from blueprints.accounts.forms import (
 from blueprints.accounts.models import User
 from blueprints.accounts.services import AccountError
 from blueprints.web.actor import request_actor, request_origin
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import render
 from blueprints.web.redirects import redirect_or_hx, safe_next
 from jobs import waiting_for_service
@@ -40,6 +41,7 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@writes("user.login")
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -65,6 +67,7 @@ def login():
 
 
 @bp.post("/logout")
+@writes("user.logout")
 def logout():
     if current_user.is_authenticated:
         from blueprints.audit.services import record
@@ -76,6 +79,7 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@writes("user.password_reset_requested")
 def forgot_password():
     form = EmailForm()
     if form.validate_on_submit():
@@ -94,6 +98,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@writes("user.password_reset")
 def reset_password(token: str):
     try:
         services.check_token(token, services.RESET)
@@ -114,6 +119,7 @@ def reset_password(token: str):
 
 
 @bp.get("/verify/<token>")
+@writes("user.email_verified")
 def verify(token: str):
     try:
         services.verify_email(token, request_actor())
@@ -125,6 +131,7 @@ def verify(token: str):
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
+@writes("user.invitation_accepted")
 def accept_invitation(token: str):
     try:
         invitation = services.check_token(token, services.INVITE)
@@ -148,11 +155,12 @@ def accept_invitation(token: str):
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@writes("user.password_changed", "user.preferences_changed")
 def account():
     profile = ProfileForm(prefix="profile", obj=current_user)
     password = ChangePasswordForm(prefix="password")
     if request.method == "POST" and "profile-language" in request.form and profile.validate():
-        current_user.language = profile.language.data
+        services.set_language(current_user, profile.language.data, request_actor())
         db.session.commit()
         flash(_("Your preferences are saved."), "success")
         return redirect(url_for("accounts.account"), 303)
@@ -184,6 +192,7 @@ def account():
 
 @bp.post("/account/logins/<int:login_id>/end")
 @login_required
+@writes("user.login_ended")
 def end_login(login_id: int):
     if login_id == current_user.login_id:
         abort(400)  # this browser signs out with "Log out"
@@ -195,6 +204,7 @@ def end_login(login_id: int):
 
 @bp.post("/account/logins/end-others")
 @login_required
+@writes("user.other_logins_ended")
 def end_other_logins():
     ended = services.end_other_logins(current_user, current_user.login_id, request_actor())
     db.session.commit()
@@ -213,6 +223,7 @@ def users():
 
 @bp.post("/users")
 @admin_required
+@writes("user.invited")
 def invite():
     form = UserInviteForm()
     if form.validate_on_submit():
@@ -247,6 +258,7 @@ def invite():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_required
+@writes("user.activated", "user.deactivated", "user.role_changed")
 def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = UserEditForm(obj=user)

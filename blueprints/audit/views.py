@@ -10,6 +10,7 @@ from blueprints.audit.models import AuditEvent
 from blueprints.audit.services import record
 from blueprints.tasks.services import launch, start_task
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from jobs import MAINTENANCE
 from tenants.db import db
 
@@ -27,6 +28,7 @@ def index():
 
 @bp.post("/export")
 @admin_required
+@writes("audit.exported")
 def export():
     task = start_task("audit-export", _("Audit trail export"), current_user.id)
     record(request_actor(), "audit.exported", object_type="tasks", object_id=task.id)

@@ -12,6 +12,7 @@ from blueprints.documents.services import DocumentError
 from blueprints.privacy.measurement import never_measured
 from blueprints.shared import uploads
 from blueprints.web import csrf
+from blueprints.web.audit_guard import writes
 
 verify_bp = Blueprint("verify", __name__)
 
@@ -68,6 +69,7 @@ def document(code: str):
 @verify_bp.post("/verify/<code>")
 @never_measured
 @csrf.exempt  # changes nothing and needs no account: there is nothing to forge
+@writes(none="checks a file against its stored fingerprint; changes nothing")
 def check(code: str):
     issued, missing = _issued_or_404(code)
     if missing:

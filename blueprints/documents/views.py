@@ -34,6 +34,7 @@ from blueprints.tasks.services import launch, start_task
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
 from blueprints.trainings.models import Slot, TrainingSession
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request
 from blueprints.web.urls import external_url
 from jobs import DOCUMENTS
@@ -155,6 +156,7 @@ def session_documents(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/documents/generate")
 @login_required
+@writes(none="starts a task; its job audits each document it issues")
 def generate(session_id: int):
     session = session_or_404(current_user, session_id)
     kind = request.form.get("kind", "")
@@ -190,6 +192,7 @@ def generate(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/documents/archive")
 @login_required
+@writes(none="starts a task; its job audits each document it issues")
 def archive(session_id: int):
     session = session_or_404(current_user, session_id)
     return _started(_start("build_archive", services.kind_label(SESSION_ARCHIVE), session, _actor()), session)
@@ -197,6 +200,7 @@ def archive(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/documents/export")
 @login_required
+@writes(none="starts a task; its job audits the export it writes")
 def export(session_id: int):
     session = session_or_404(current_user, session_id)
     fmt = request.form.get("format", "")
@@ -210,6 +214,7 @@ def export(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/documents/email")
 @login_required
+@writes(none="starts a task; its job audits each certificate it issues and sends")
 def email(session_id: int):
     session = session_or_404(current_user, session_id)
     participant_id = request.form.get("participant_id", type=int)
@@ -289,6 +294,7 @@ def _slot_or_404(slot_id: int) -> Slot:
 
 @bp.route("/slots/<int:slot_id>/paper", methods=["GET", "POST"])
 @login_required
+@writes("paper_sheet.uploaded")
 def paper(slot_id: int):
     slot = _slot_or_404(slot_id)
     error, status = None, 200

@@ -32,6 +32,7 @@ from blueprints.messages.services import can_resend, resend, resend_failed
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
 from blueprints.trainings.models import Training, TrainingSession
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
 from jobs import waiting_for_service
 from tenants.db import db
@@ -195,6 +196,7 @@ def _back_to_log(filters: Filters):
 
 @bp.post("/messages/<int:message_id>/resend")
 @login_required
+@writes("message.resent")
 def resend_one(message_id: int):
     message = message_or_404(current_user, message_id)
     filters = Filters.read(request.form)
@@ -211,6 +213,7 @@ def resend_one(message_id: int):
 
 @bp.post("/messages/resend-failed")
 @login_required
+@writes("message.resent")
 def resend_all_failed():
     filters = Filters.read(request.form)
     failed = db.session.scalars(
@@ -286,6 +289,7 @@ def _skipped(skipped) -> list[str]:
 
 @bp.post("/sessions/<int:session_id>/invitations")
 @login_required
+@writes("session.invitations_sent", "signin_link.issued", "signin_link.reissued")
 def send_invitations(session_id: int):
     session = session_or_404(current_user, session_id)
     again = request.form.get("again") == "1"
@@ -323,6 +327,7 @@ def send_invitations(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/invitations/<int:participant_id>")
 @login_required
+@writes("session.invitation_sent", "signin_link.issued", "signin_link.reissued")
 def send_invitation(session_id: int, participant_id: int):
     session = session_or_404(current_user, session_id)
     participant = participant_or_404(current_user, participant_id)
@@ -352,6 +357,7 @@ def send_invitation(session_id: int, participant_id: int):
 
 @bp.post("/sessions/<int:session_id>/facilitator-links")
 @admin_required
+@writes("session.facilitator_links_sent", "signin_link.issued")
 def send_facilitator_links(session_id: int):
     session = session_or_404(current_user, session_id)
     emailed = outreach.send_facilitator_links(session, request_actor())

@@ -30,6 +30,7 @@ from blueprints.messages.models import (
     SmsReceipt,
 )
 from blueprints.web import csrf
+from blueprints.web.audit_guard import writes
 from tenants import current_tenant
 from tenants.db import db, utcnow
 from tenants.sql import insert_or_nothing
@@ -70,6 +71,7 @@ def _first_time(provider_id: str, status: str) -> bool:
 
 @bp.post("/hooks/sms/<org>/receipt")
 @csrf.exempt  # the gateway has no session; the HMAC of the body is the credential
+@writes(none="a delivery receipt updates the message log, a record of its own")
 def sms_receipt():
     if (request.content_length or 0) > MAX_BODY:
         abort(413)

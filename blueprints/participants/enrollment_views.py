@@ -25,6 +25,7 @@ from blueprints.participants.views import bp, csv_response
 from blueprints.trainings.access import participants_query, session_or_404
 from blueprints.trainings.models import TrainingSession
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
 from tenants.db import db
 
@@ -73,6 +74,7 @@ def roster(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/roster/export")
 @login_required
+@writes("session.roster_exported")
 def export_roster(session_id: int):
     session = session_or_404(current_user, session_id)
     data = services.export_roster(session, request_actor())
@@ -102,6 +104,7 @@ def enroll_form(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/enrollments")
 @admin_required
+@writes("enrollment.created", "participant.created")
 def enroll(session_id: int):
     session = session_or_404(current_user, session_id)
     form = EnrollmentAddForm()
@@ -183,6 +186,7 @@ def edit_enrollment(session_id: int, enrollment_id: int):
 
 @bp.post("/sessions/<int:session_id>/enrollments/<int:enrollment_id>")
 @admin_required
+@writes("enrollment.updated")
 def update_enrollment(session_id: int, enrollment_id: int):
     session = session_or_404(current_user, session_id)
     item = _enrollment_or_404(session, enrollment_id)
@@ -213,6 +217,7 @@ def update_enrollment(session_id: int, enrollment_id: int):
 
 @bp.route("/sessions/<int:session_id>/enrollments/<int:enrollment_id>/remove", methods=["GET", "POST"])
 @admin_required
+@writes("enrollment.removed")
 def remove_enrollment(session_id: int, enrollment_id: int):
     session = session_or_404(current_user, session_id)
     item = _enrollment_or_404(session, enrollment_id)

@@ -26,6 +26,7 @@ from blueprints.tasks.services import launch, start_task
 from blueprints.trainings.access import session_or_404, sessions_query
 from blueprints.trainings.models import TrainingSession
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import render
@@ -81,6 +82,7 @@ def _session_choices() -> list[tuple[str, str]]:
 
 @bp.route("/participants/import", methods=["GET", "POST"])
 @admin_required
+@writes("participants.import_uploaded")
 def import_upload():
     form = ImportUploadForm()
     form.session_id.choices = choices(_session_choices())
@@ -184,6 +186,13 @@ def _preview(token, meta, parsed, session, mapping, status=None, failure=None):
 
 @bp.post("/participants/import/confirm")
 @admin_required
+@writes(
+    "enrollment.created",
+    "participant.created",
+    "participant.updated",
+    "participants.import_started",
+    "participants.imported",
+)
 def import_confirm():
     loaded, response = _load_upload(request.form)
     if response is not None:

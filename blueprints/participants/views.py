@@ -20,6 +20,7 @@ from blueprints.participants.services import ParticipantError
 from blueprints.trainings.access import participant_or_404, participants_query, sessions_query
 from blueprints.trainings.models import TrainingSession
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
 from tenants.db import db
 
@@ -91,6 +92,7 @@ def new():
 
 @bp.post("/participants/")
 @admin_required
+@writes("participant.created", "participant.processing_restricted")
 def create():
     form = ParticipantEditForm()
     if form.validate_on_submit():
@@ -140,6 +142,7 @@ def edit(participant_id: int):
 
 @bp.post("/participants/<int:participant_id>")
 @admin_required
+@writes("participant.processing_restricted", "participant.processing_unrestricted", "participant.updated")
 def update(participant_id: int):
     participant = participant_or_404(current_user, participant_id)
     form = ParticipantEditForm()
@@ -185,18 +188,21 @@ def _archive_toggle(participant_id: int, archived: bool):
 
 @bp.post("/participants/<int:participant_id>/archive")
 @admin_required
+@writes("participant.archived")
 def archive(participant_id: int):
     return _archive_toggle(participant_id, True)
 
 
 @bp.post("/participants/<int:participant_id>/unarchive")
 @admin_required
+@writes("participant.unarchived")
 def unarchive(participant_id: int):
     return _archive_toggle(participant_id, False)
 
 
 @bp.post("/participants/export")
 @admin_required
+@writes("participants.exported")
 def export():
     data = services.export_directory(participants_query(current_user), request_actor())
     db.session.commit()

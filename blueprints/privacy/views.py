@@ -40,6 +40,7 @@ from blueprints.privacy.cookies import (
 )
 from blueprints.privacy.forms import AcknowledgeForm
 from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, TITLES
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
 from blueprints.web.keys import secret_keys
 from blueprints.web.redirects import redirect_or_hx, safe_next
@@ -210,6 +211,7 @@ def choices():
 
 
 @bp.post("/privacy/consent")
+@writes(none="the consent proof is a record of its own")
 def consent():
     choice = request.form.get("choice")
     if choice == "accept":
@@ -275,6 +277,7 @@ def _page_of(path: str) -> str | None:
 
 
 @bp.post("/privacy/collect")
+@writes(none="audience events of a visitor who consented: measurement, not an organization's data")
 def collect():
     if consents.refusal_signal(request.headers):
         return _refused()
@@ -355,6 +358,7 @@ def _require_acknowledgement():
 
 @bp.route("/<org>/privacy/acknowledge", methods=["GET", "POST"])
 @login_required
+@writes(none="an acknowledgement of a policy version is a record of its own")
 def acknowledge():
     tenant = current_tenant()
     pending = policy_versions.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at)

@@ -10,6 +10,7 @@ from blueprints.accounts.forms import EmailForm, SignUpForm
 from blueprints.accounts.passwords import hash_password
 from blueprints.audit.services import Actor
 from blueprints.web.actor import request_origin
+from blueprints.web.audit_guard import writes
 from blueprints.web.redirects import safe_next
 from jobs import MESSAGING, enqueue
 from tenants.db import db, ping
@@ -24,6 +25,7 @@ def home():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@writes("organization.created")
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -58,6 +60,7 @@ def signup():
 
 
 @bp.route("/find", methods=["GET", "POST"])
+@writes(none="queues an email listing the address's organizations; changes nothing")
 def find_organization():
     form = EmailForm()
     if form.validate_on_submit():
@@ -76,6 +79,7 @@ def find_organization():
 
 
 @bp.post("/language")
+@writes(none="the language is kept in the visitor's session cookie")
 def set_language():
     language = request.form.get("language")
     if language in current_app.config["LANGUAGES"]:

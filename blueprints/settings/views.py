@@ -13,6 +13,7 @@ from blueprints.settings.forms import OrganizationSettingsForm
 from blueprints.settings.services import Images, SettingsData, SettingsError
 from blueprints.trainings.forms import timezone_choices
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from tenants import current_tenant
 from tenants.db import db
 
@@ -34,6 +35,7 @@ def _data(form: OrganizationSettingsForm) -> SettingsData:
 
 @bp.route("/", methods=["GET", "POST"])
 @admin_required
+@writes("organization.settings_updated")
 def index():
     org = organization()
     form = OrganizationSettingsForm(obj=org)

@@ -27,6 +27,7 @@ from blueprints.signing.services import SigningError
 from blueprints.signing.tokens import live_token, read_live_token
 from blueprints.signing.views import Refused, bp, qr_svg, record_signature
 from blueprints.trainings.models import Slot
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
 from blueprints.web.keys import secret_keys
 from tenants import current_tenant
@@ -88,6 +89,7 @@ def _live_context(slot: Slot, who, *, error=None):
 
 
 @bp.get("/slots/<int:slot_id>/live")
+@writes(none="shows the half-day; its live state row (room secret) is made on first view")
 def slot_live(slot_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)
@@ -96,6 +98,7 @@ def slot_live(slot_id: int):
 
 
 @bp.get("/slots/<int:slot_id>/code")
+@writes(none="shows the room code; the half-day's live state row is made on first view")
 def room_code(slot_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)
@@ -116,6 +119,15 @@ def _code_context(slot: Slot) -> dict:
 
 
 @bp.post("/slots/<int:slot_id>/attendance/<int:participant_id>")
+@writes(
+    "attendance.absent",
+    "attendance.excused",
+    "attendance.arrival",
+    "attendance.departure",
+    "attendance.paper",
+    "attendance.clear_departure",
+    "attendance.changed_after_sign_off",
+)
 def mark(slot_id: int, participant_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)
@@ -154,6 +166,7 @@ def mark(slot_id: int, participant_id: int):
 
 
 @bp.post("/slots/<int:slot_id>/close")
+@writes("slot.signing_closed")
 def close(slot_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)
@@ -165,6 +178,7 @@ def close(slot_id: int):
 
 
 @bp.route("/slots/<int:slot_id>/signoff", methods=["GET", "POST"])
+@writes("slot.signed_off")
 def signoff(slot_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)
@@ -200,6 +214,7 @@ def signoff(slot_id: int):
 
 @bp.route("/slots/<int:slot_id>/kiosk", methods=["GET", "POST"])
 @never_measured
+@writes("slot.kiosk_closed", "slot.kiosk_opened")
 def kiosk(slot_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)
@@ -233,6 +248,7 @@ def kiosk(slot_id: int):
 
 @bp.route("/slots/<int:slot_id>/kiosk/<int:participant_id>", methods=["GET", "POST"])
 @never_measured
+@writes("attendance.signed")
 def kiosk_sign(slot_id: int, participant_id: int):
     access.guard_login()
     slot = access.slot_or_404(slot_id)

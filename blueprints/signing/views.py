@@ -32,6 +32,7 @@ from blueprints.signing.services import LinkProblem, SigningError
 from blueprints.trainings.models import Slot
 from blueprints.web import csrf
 from blueprints.web.actor import request_origin
+from blueprints.web.audit_guard import writes
 from blueprints.web.urls import external_url
 from tenants import current_tenant, refine_scope
 from tenants.db import db, utcnow
@@ -145,6 +146,7 @@ def record_signature(action):
 @bp.post("/sign/<token>")
 @never_measured
 @csrf.exempt  # the unguessable token in the URL is the credential; no cookie exists to forge a request with
+@writes("attendance.signed")
 def sign(token: str):
     try:
         link = signin_links.resolve_link(token, TRAINEE_LINK)
@@ -199,6 +201,7 @@ def sign(token: str):
 @bp.post("/sign/<token>/renew")
 @never_measured
 @csrf.exempt  # answers the same whatever is posted; it sends a link only to the address on file
+@writes("signin_link.reissued", "signin_link.renewal_refused")
 def renew(token: str):
     try:
         link = signin_links.resolve_link(token, TRAINEE_LINK, allow_dead=True)
@@ -225,6 +228,7 @@ def renew(token: str):
 
 
 @bp.get("/sessions/<int:session_id>/links")
+@writes("signin_link.issued")
 def links(session_id: int):
     access.guard_login()
     training_session = access.session_or_404(session_id)
@@ -273,11 +277,13 @@ def link_qr(session_id: int, participant_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/links/<int:participant_id>/revoke")
+@writes("signin_link.revoked")
 def link_revoke(session_id: int, participant_id: int):
     return _link_change(session_id, participant_id, "revoke")
 
 
 @bp.post("/sessions/<int:session_id>/links/<int:participant_id>/reissue")
+@writes("signin_link.reissued")
 def link_reissue(session_id: int, participant_id: int):
     return _link_change(session_id, participant_id, "reissue")
 
@@ -315,6 +321,7 @@ def _link_change(session_id: int, participant_id: int, action: str):
 
 @bp.get("/facilitate/<token>")
 @never_measured
+@writes("signin_link.facilitator_used")
 def facilitator_entry(token: str):
     try:
         link = signin_links.resolve_link(token, FACILITATOR)

@@ -11,6 +11,7 @@ from blueprints.privacy import measurement, policy_versions
 from blueprints.privacy.forms import PeriodForm, PolicyPublishForm, SubProcessorForm
 from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, TITLES, SubProcessor
 from blueprints.staff.views import bp, current_staff, staff_required
+from blueprints.web.audit_guard import writes
 from tenants.db import db, utcnow
 
 
@@ -27,6 +28,7 @@ def policies():
 
 @bp.route("/privacy/publish", methods=["GET", "POST"])
 @staff_required
+@writes(none="platform staff: a policy version is a dated record of its own, with who published it")
 def publish():
     form = PolicyPublishForm()
     if request.method == "GET":
@@ -58,6 +60,7 @@ def publish():
 
 @bp.route("/privacy/sub-processors", methods=["GET", "POST"])
 @staff_required
+@writes(none="platform staff: the sub-processor list has no audit trail yet (the support console's)")
 def sub_processors():
     form = SubProcessorForm()
     if form.validate_on_submit():
@@ -84,6 +87,7 @@ def _sub_processor_values(form: SubProcessorForm) -> dict:
 
 @bp.route("/privacy/sub-processors/<int:row_id>", methods=["GET", "POST"])
 @staff_required
+@writes(none="platform staff: the sub-processor list has no audit trail yet (the support console's)")
 def sub_processor(row_id: int):
     row = db.session.get(SubProcessor, row_id) or abort(404)
     form = SubProcessorForm(obj=row)
@@ -97,6 +101,7 @@ def sub_processor(row_id: int):
 
 @bp.post("/privacy/sub-processors/<int:row_id>/delete")
 @staff_required
+@writes(none="platform staff: the sub-processor list has no audit trail yet (the support console's)")
 def sub_processor_delete(row_id: int):
     row = db.session.get(SubProcessor, row_id) or abort(404)
     policy_versions.remove_sub_processor(row)

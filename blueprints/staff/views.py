@@ -20,6 +20,7 @@ from blueprints.accounts.passwords import hash_password, password_problem, verif
 from blueprints.staff import totp
 from blueprints.staff.models import Staff
 from blueprints.web.actor import request_origin
+from blueprints.web.audit_guard import writes
 from tenants import all_tenants
 from tenants.db import db, utcnow
 
@@ -70,6 +71,9 @@ def staff_required(view):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@writes(
+    none="platform staff: the login is a record of its own (staff_logins), the spent code step is bookkeeping"
+)
 def login():
     form = StaffLoginForm()
     if form.validate_on_submit():
@@ -100,6 +104,7 @@ def login():
 
 
 @bp.post("/logout")
+@writes(none="platform staff: ends the login record")
 def logout():
     parsed = _staff_login()
     if parsed and current_staff() is not None:

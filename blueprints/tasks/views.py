@@ -9,6 +9,7 @@ from blueprints.audit.services import record
 from blueprints.tasks.models import DONE, FAILED, Task
 from blueprints.tasks.services import hand_over
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request
 from tenants import current_tenant
 from tenants.db import db
@@ -52,6 +53,7 @@ def download(task_id: int):
 
 @bp.post("/<int:task_id>/retry")
 @login_required
+@writes("task.retried")
 def retry(task_id: int):
     """Run a failed task's job again (it is kept on the task); its bar, already on the page, starts over."""
     task = _own_task(task_id)

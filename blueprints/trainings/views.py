@@ -28,6 +28,7 @@ from blueprints.trainings.models import Slot, Training, TrainingSession
 from blueprints.trainings.services import ConfirmationNeeded, PlanningError, SessionData, SlotOptions
 from blueprints.trainings.timetable import SlotData
 from blueprints.web.actor import request_actor
+from blueprints.web.audit_guard import writes
 from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import is_fragment_request, render
@@ -105,6 +106,7 @@ def index():
 
 @bp.route("/trainings/new", methods=["GET", "POST"])
 @admin_required
+@writes("training.created")
 def create():
     form = TrainingEditForm()
     if form.validate_on_submit():
@@ -135,6 +137,7 @@ def show(training_id: int):
 
 @bp.route("/trainings/<int:training_id>/edit", methods=["GET", "POST"])
 @admin_required
+@writes("training.updated")
 def edit(training_id: int):
     training = _training_or_404(training_id)
     form = TrainingEditForm(obj=training)
@@ -155,6 +158,7 @@ def edit(training_id: int):
 
 @bp.post("/trainings/<int:training_id>/archive")
 @admin_required
+@writes("training.archived", "training.unarchived")
 def archive(training_id: int):
     training = _training_or_404(training_id)
     archived = request.form.get("archived", "1") == "1"
@@ -166,6 +170,7 @@ def archive(training_id: int):
 
 @bp.post("/trainings/<int:training_id>/duplicate")
 @admin_required
+@writes("training.duplicated")
 def duplicate(training_id: int):
     training = _training_or_404(training_id)
     copy = services.duplicate_training(
@@ -220,6 +225,7 @@ def _options(form) -> SlotOptions:
 
 @bp.route("/trainings/<int:training_id>/sessions/new", methods=["GET", "POST"])
 @admin_required
+@writes("session.created")
 def create_session(training_id: int):
     training = _training_or_404(training_id)
     form = _session_form()
@@ -267,6 +273,7 @@ def session(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @admin_required
+@writes("session.dates_changed", "session.updated")
 def edit_session(session_id: int):
     session = session_or_404(current_user, session_id)
     form = _session_form(session)
@@ -310,6 +317,7 @@ def edit_session(session_id: int):
 
 @bp.route("/sessions/<int:session_id>/duplicate", methods=["GET", "POST"])
 @admin_required
+@writes("session.duplicated")
 def duplicate_session(session_id: int):
     session = session_or_404(current_user, session_id)
     form = SessionDuplicateForm()
@@ -330,6 +338,7 @@ def duplicate_session(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/archive")
 @admin_required
+@writes("session.archived", "session.unarchived")
 def archive_session(session_id: int):
     session = session_or_404(current_user, session_id)
     archived = request.form.get("archived", "1") == "1"
@@ -344,6 +353,7 @@ def archive_session(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/slots/generate")
 @admin_required
+@writes("session.slots_generated")
 def generate_slots(session_id: int):
     """Plan the half-days missing from the session's own dates (nothing is removed)."""
     session = session_or_404(current_user, session_id)
@@ -373,6 +383,7 @@ def _slot_data(form: SlotEditForm) -> SlotData:
 
 @bp.route("/sessions/<int:session_id>/slots/new", methods=["GET", "POST"])
 @admin_required
+@writes("slot.created")
 def create_slot(session_id: int):
     session = session_or_404(current_user, session_id)
     form = SlotEditForm()
@@ -403,6 +414,7 @@ def _slot_or_404(slot_id: int) -> Slot:
 
 @bp.route("/slots/<int:slot_id>", methods=["GET", "POST"])
 @admin_required
+@writes("slot.updated")
 def edit_slot(slot_id: int):
     slot = _slot_or_404(slot_id)
     session = slot.session
@@ -428,6 +440,7 @@ def edit_slot(slot_id: int):
 
 @bp.post("/slots/<int:slot_id>/delete")
 @admin_required
+@writes("slot.deleted")
 def delete_slot(slot_id: int):
     slot = _slot_or_404(slot_id)
     session = slot.session

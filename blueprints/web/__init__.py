@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from blueprints.web import errors, i18n, security
+from blueprints.web import audit_guard, errors, i18n, security
 from blueprints.web.extensions import csrf, hx
 
 __all__ = ["csrf", "hx", "init_web"]
@@ -16,3 +16,4 @@ def init_web(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    audit_guard.init_app(app)

@@ -166,9 +166,7 @@ def test_a_dead_workers_batch_flags_the_message_in_flight_and_sends_the_rest_at_
         db.session.commit()
     with app.app_context():
         tenant_id = find_tenant(slug="acme").id
-        failure = JobFailure(
-            "jobs.messages.send_messages", (tenant_id, ids), "messaging", {}, "killed", True
-        )
+        failure = JobFailure("jobs.messages.send_messages", (tenant_id, ids), "messaging", {}, "killed", True)
         job_failed(failure, app)
     run_jobs(app)
     found = rows(app, "acme", ids)

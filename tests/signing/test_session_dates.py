@@ -16,6 +16,7 @@ def test_new_dates_never_remove_a_signed_slot(app, world):
     from blueprints.participants.models import Participant
     from blueprints.signing import services as signing
     from blueprints.trainings import services as trainings
+    from blueprints.trainings import timetable
     from blueprints.trainings.models import Slot, TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
@@ -60,6 +61,6 @@ def test_new_dates_never_remove_a_signed_slot(app, world):
 
         # Nor is a signed slot deleted on its own.
         with pytest.raises(trainings.PlanningError):
-            trainings.delete_slot(db.session.get(Slot, world.open_slot), actor)
+            timetable.delete_slot(db.session.get(Slot, world.open_slot), actor)
         db.session.rollback()
         assert db.session.get(Slot, world.open_slot) is not None
