@@ -75,10 +75,13 @@ def _issuer():
         from blueprints.audit.services import Actor
         from blueprints.documents.models import SESSION_SHEET
         from blueprints.documents.render import render_document
+        from tenants import current_tenant
         from tenants.storage import storage
 
         if issue_document is not None:
-            return issue_document(SESSION_SHEET, session, actor=Actor.system("bench"), language="fr")
+            return issue_document(
+                SESSION_SHEET, session, tenant=current_tenant(), actor=Actor.system("bench"), language="fr"
+            )
         rendered = render_document(SESSION_SHEET, session=session, stamp=stamp, language="fr")
         hashlib.sha256(rendered.pdf).hexdigest()
         return storage().put(rendered.pdf, content_type="application/pdf", filename="bench.pdf")

@@ -45,7 +45,7 @@ def _run(task_id: int, work: Callable[[Progress], dict]) -> None:
     retry = {k: v for k, v in (task.result or {}).items() if k == "page_url"}
     language = _language_of(task.created_by_user_id)
     db.session.commit()  # end the read, so the progress writes never meet an older snapshot (SQLite)
-    progress = Progress(task_id)
+    progress = Progress(task_id, current_tenant().schema)
     # Labels, notes and email subjects are translated: in the organization's language (the job's scope).
     try:
         result = work(progress)
@@ -98,6 +98,7 @@ def generate_documents(task_id: int, session_id: int, items: list[dict], actor: 
                 document = services.issue_item(
                     session,
                     item,
+                    tenant=current_tenant(),
                     actor=Actor(**actor),
                     task_id=task_id,
                     progress=_live_progress(progress) if len(items) == 1 else None,
@@ -128,10 +129,14 @@ def build_archive(task_id: int, session_id: int, actor: dict) -> None:
             progress.update(index, len(items) + 1)
             session = _session(session_id)
             if services.already_issued(task_id, item, session_id) is None:
-                services.issue_item(session, item, actor=Actor(**actor), task_id=task_id)
+                services.issue_item(
+                    session, item, tenant=current_tenant(), actor=Actor(**actor), task_id=task_id
+                )
             db.session.commit()
         progress.update(len(items), len(items) + 1)
-        archive = services.issue_archive(_session(session_id), actor=Actor(**actor), task_id=task_id)
+        archive = services.issue_archive(
+            _session(session_id), tenant=current_tenant(), actor=Actor(**actor), task_id=task_id
+        )
         db.session.commit()
         return {"documents": [archive.id], "summary_template": "documents/_task_summary.html"}
 
@@ -206,11 +211,17 @@ def email_certificates(task_id: int, session_id: int, participant_ids: list[int]
                 document = services.issue_item(
                     session,
                     {"kind": CERTIFICATE, "participant_id": participant_id},
+                    tenant=current_tenant(),
                     actor=Actor(**actor),
                     task_id=task_id,
                 )
             key = f"certificate:{session_id}:{participant_id}:{document.version}:manual:{task_id}"
-            if certificates.email_certificate(document, participant, session, dedupe_key=key) is not None:
+            if (
+                certificates.email_certificate(
+                    document, participant, session, dedupe_key=key, tenant=current_tenant()
+                )
+                is not None
+            ):
                 sent += 1
             db.session.commit()
         return {"sent": sent, "skipped": skipped, "summary_template": "documents/_emails_summary.html"}
@@ -278,11 +289,17 @@ def send_session_certificates(session_id: int) -> int:
             document = services.issue_item(
                 session,
                 {"kind": CERTIFICATE, "participant_id": participant_id},
+                tenant=current_tenant(),
                 actor=actor,
                 task_id=None,
             )
         key = f"certificate:{session_id}:{participant_id}:{document.version}"
-        if certificates.email_certificate(document, participant, session, dedupe_key=key) is not None:
+        if (
+            certificates.email_certificate(
+                document, participant, session, dedupe_key=key, tenant=current_tenant()
+            )
+            is not None
+        ):
             sent += 1
         db.session.commit()
     return sent

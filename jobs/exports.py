@@ -12,6 +12,7 @@ from blueprints.shared.cells import safe_cell
 from blueprints.tasks.services import Progress
 from blueprints.web.audit_guard import writes
 from jobs import tenant_job
+from tenants import current_tenant
 from tenants.db import db
 from tenants.storage import storage
 
@@ -21,7 +22,7 @@ BATCH = 500
 @tenant_job
 @writes(none="writes the export file of its task; the export was audited when it was asked for")
 def export_audit(task_id: int) -> None:
-    progress = Progress(task_id)
+    progress = Progress(task_id, current_tenant().schema)
     try:
         total = db.session.scalar(select(func.count()).select_from(AuditEvent))
         out = io.StringIO()

@@ -9,6 +9,7 @@ from blueprints.tasks.models import Task
 from blueprints.tasks.services import Progress
 from blueprints.web.audit_guard import writes
 from jobs import tenant_job
+from tenants import current_tenant
 from tenants.db import db
 from tenants.storage import storage
 
@@ -37,7 +38,7 @@ def _import(task_id, blob_key, mapping, session_id, funder, actor) -> None:
     from blueprints.participants import imports
     from blueprints.trainings.models import TrainingSession
 
-    progress = Progress(task_id)
+    progress = Progress(task_id, current_tenant().schema)
     try:
         found = storage().get(blob_key)
         if found is None:

@@ -17,7 +17,7 @@ from blueprints.accounts.passwords import hash_password, password_problem, verif
 from blueprints.audit.services import Actor, record
 from blueprints.messages.services import N_, queue_email
 from blueprints.web.urls import external_url
-from tenants import TenantRef, current_tenant, tenant_scope
+from tenants import TenantRef, tenant_scope
 from tenants.db import db, utcnow
 from tenants.models import BillingProfile, Tenant
 from tenants.provisioning import NewTenant, provision
@@ -177,12 +177,12 @@ def send_verification(user: User, raw: str) -> None:
     )
 
 
-def verify_email(raw: str, actor: Actor) -> User:
+def verify_email(raw: str, actor: Actor, *, tenant_id: int) -> User:
     token = check_token(raw, VERIFY)
     user = db.session.get(User, token.user_id)
     _spend(token)
     user.email_verified_at = utcnow()
-    confirm_organization(current_tenant().id, user.email_verified_at)
+    confirm_organization(tenant_id, user.email_verified_at)
     record(actor.as_user(user), "user.email_verified", user)
     return user
 
@@ -270,14 +270,14 @@ def request_reset(email: str, actor: Actor) -> None:
     )
 
 
-def reset_password(raw: str, password: str, actor: Actor) -> User:
+def reset_password(raw: str, password: str, actor: Actor, *, tenant_id: int) -> User:
     token = check_token(raw, RESET)
     user = db.session.get(User, token.user_id)
     _set_password(user, password)
     _spend(token)
     # Receiving the link proves the address.
     user.email_verified_at = user.email_verified_at or utcnow()
-    confirm_organization(current_tenant().id, user.email_verified_at)
+    confirm_organization(tenant_id, user.email_verified_at)
     # Whoever knew the old password is signed out everywhere.
     ended = logins.end_logins(user.id)
     record(actor.as_user(user), "user.password_reset", user, logins_ended=ended)
@@ -313,7 +313,7 @@ def invite_user(
     return user
 
 
-def accept_invitation(raw: str, password: str, actor: Actor) -> User:
+def accept_invitation(raw: str, password: str, actor: Actor, *, tenant_id: int) -> User:
     token = check_token(raw, INVITE)
     user = db.session.get(User, token.user_id)
     if not user.active:
@@ -321,7 +321,7 @@ def accept_invitation(raw: str, password: str, actor: Actor) -> User:
     _set_password(user, password)
     _spend(token)
     user.email_verified_at = utcnow()
-    confirm_organization(current_tenant().id, user.email_verified_at)
+    confirm_organization(tenant_id, user.email_verified_at)
     record(actor.as_user(user), "user.invitation_accepted", user)
     return user
 

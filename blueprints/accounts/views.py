@@ -107,7 +107,7 @@ def reset_password(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data, request_actor())
+            services.reset_password(token, form.password.data, request_actor(), tenant_id=current_tenant().id)
         except AccountError as error:
             form.password.errors.append(str(error))
         else:
@@ -122,7 +122,7 @@ def reset_password(token: str):
 @writes("user.email_verified")
 def verify(token: str):
     try:
-        services.verify_email(token, request_actor())
+        services.verify_email(token, request_actor(), tenant_id=current_tenant().id)
     except AccountError as error:
         return render_template("accounts/link_problem.html", problem=str(error)), 410
     db.session.commit()
@@ -141,7 +141,9 @@ def accept_invitation(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.accept_invitation(token, form.password.data, request_actor())
+            services.accept_invitation(
+                token, form.password.data, request_actor(), tenant_id=current_tenant().id
+            )
         except AccountError as error:
             form.password.errors.append(str(error))
         else:

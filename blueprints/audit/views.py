@@ -12,6 +12,7 @@ from blueprints.tasks.services import launch, start_task
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from jobs import MAINTENANCE
+from tenants import current_tenant
 from tenants.db import db
 
 bp = Blueprint("audit", __name__, url_prefix="/<org>/audit")
@@ -32,6 +33,6 @@ def index():
 def export():
     task = start_task("audit-export", _("Audit trail export"), current_user.id)
     record(request_actor(), "audit.exported", object_type="tasks", object_id=task.id)
-    launch(task, "jobs.exports.export_audit", queue=MAINTENANCE)
+    launch(task, "jobs.exports.export_audit", queue=MAINTENANCE, tenant=current_tenant())
     db.session.commit()
     return redirect(url_for("audit.index", task=task.id), 303)

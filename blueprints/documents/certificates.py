@@ -12,7 +12,7 @@ from blueprints.documents.models import (
 from blueprints.documents.services import verify_url
 from blueprints.participants.models import Participant
 from blueprints.trainings.models import Slot, TrainingSession
-from tenants import current_tenant
+from tenants import TenantRef
 from tenants.db import db
 
 # --- certificates by email -----------------------------------------------------------------------------------
@@ -29,7 +29,9 @@ def latest_certificate(session_id: int, participant_id: int) -> Document | None:
     ).first()
 
 
-def email_certificate(document: Document, participant: Participant, session: TrainingSession, *, dedupe_key):
+def email_certificate(
+    document: Document, participant: Participant, session: TrainingSession, *, dedupe_key, tenant: TenantRef
+):
     """Queue the certificate to its trainee, attached; None when not sent (restricted, no address, sent)."""
     from blueprints.messages.services import N_, queue_email
 
@@ -39,7 +41,7 @@ def email_certificate(document: Document, participant: Participant, session: Tra
         "certificate",
         to=participant.email,
         name=participant.full_name,
-        language=participant.language or current_tenant().language,
+        language=participant.language or tenant.language,
         subject=N_("Your certificate of completion: %(training)s"),
         context={
             "training": session.training.title,

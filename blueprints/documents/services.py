@@ -37,7 +37,7 @@ from blueprints.participants.models import Participant
 from blueprints.signing.roster import roster_of_session
 from blueprints.signing.services import is_enrolled
 from blueprints.trainings.models import Slot, TrainingSession
-from tenants import current_tenant
+from tenants import TenantRef
 from tenants.db import db, utcnow
 from tenants.storage import storage
 
@@ -152,6 +152,7 @@ def _seal(
     kind: str,
     session: TrainingSession,
     *,
+    tenant: TenantRef,
     participant: Participant | None,
     slot: Slot | None,
     version: int,
@@ -189,7 +190,7 @@ def _seal(
     )
     db.session.add(document)
     db.session.flush()
-    db.session.add(DocumentCode(code=code, tenant_id=current_tenant().id, document_id=document.id))
+    db.session.add(DocumentCode(code=code, tenant_id=tenant.id, document_id=document.id))
     db.session.flush()
     record(
         actor,
@@ -227,6 +228,7 @@ def issue_document(
     participant: Participant | None = None,
     slot: Slot | None = None,
     *,
+    tenant: TenantRef,
     actor: Actor,
     task_id: int | None = None,
     language: str | None = None,
@@ -254,12 +256,13 @@ def issue_document(
     )
     subject = dict(session=session, participant=participant, slot=slot)
     rendered = render_document(
-        kind, **subject, stamp=stamp, language=language or current_tenant().language, progress=progress
+        kind, **subject, stamp=stamp, language=language or tenant.language, progress=progress
     )
     filename = filename_for(kind, **subject, version=version)
     return _seal(
         kind,
         session,
+        tenant=tenant,
         participant=participant,
         slot=slot,
         version=version,
@@ -297,7 +300,15 @@ def already_issued(task_id: int, item: dict, session_id: int) -> Document | None
     ).first()
 
 
-def issue_item(session: TrainingSession, item: dict, *, actor: Actor, task_id: int | None, progress=None):
+def issue_item(
+    session: TrainingSession,
+    item: dict,
+    *,
+    tenant: TenantRef,
+    actor: Actor,
+    task_id: int | None,
+    progress=None,
+):
     """``issue_document`` from a job's plain description of the subject."""
     participant = slot = None
     if item.get("participant_id") is not None:
@@ -309,7 +320,14 @@ def issue_item(session: TrainingSession, item: dict, *, actor: Actor, task_id: i
         if slot is None:
             raise DocumentError(_l("This half-day no longer exists."), 404)
     return issue_document(
-        item["kind"], session, participant, slot, actor=actor, task_id=task_id, progress=progress
+        item["kind"],
+        session,
+        participant,
+        slot,
+        tenant=tenant,
+        actor=actor,
+        task_id=task_id,
+        progress=progress,
     )
 
 
@@ -332,7 +350,9 @@ def latest_documents(session_id: int, *, kinds=None) -> list[Document]:
     return list(db.session.scalars(query.order_by(Document.kind, Document.subject_key)))
 
 
-def issue_archive(session: TrainingSession, *, actor: Actor, task_id: int | None, progress=None) -> Document:
+def issue_archive(
+    session: TrainingSession, *, tenant: TenantRef, actor: Actor, task_id: int | None, progress=None
+) -> Document:
     """A ZIP of the newest version of every document of the session, with a manifest of codes and hashes.
 
     Stored and sealed like any document, with its own code; it is a new version each time.
@@ -371,6 +391,7 @@ def issue_archive(session: TrainingSession, *, actor: Actor, task_id: int | None
     return _seal(
         SESSION_ARCHIVE,
         session,
+        tenant=tenant,
         participant=None,
         slot=None,
         version=version,

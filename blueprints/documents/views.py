@@ -90,7 +90,7 @@ def _start(job: str, label: str, session: TrainingSession, *args) -> Task:
     """A task row, and the job that fills it once this request commits."""
     task = start_task(f"documents.{job}", label[:200], current_user.id)
     task.result = {"page_url": url_for("documents.session_documents", session_id=session.id)}
-    launch(task, f"jobs.documents.{job}", session.id, *args, queue=DOCUMENTS)
+    launch(task, f"jobs.documents.{job}", session.id, *args, queue=DOCUMENTS, tenant=current_tenant())
     return task
 
 

@@ -221,6 +221,7 @@ def import_confirm():
             funder,
             asdict(actor),
             queue=MAINTENANCE,
+            tenant=current_tenant(),
         )
         db.session.commit()
         return redirect(url_for("participants.import_upload", task=task.id), 303)

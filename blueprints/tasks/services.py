@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from blueprints.tasks.models import DONE, FAILED, QUEUED, RUNNING, Task
 from jobs import enqueue
-from tenants import current_tenant
+from tenants import TenantRef
 from tenants.db import bind_schema, db, utcnow
 
 
@@ -19,13 +19,12 @@ def start_task(kind: str, label: str, user_id: int | None) -> Task:
     return task
 
 
-def launch(task: Task, func: str, *args, queue: str) -> None:
-    """Run ``func(tenant id, task id, *args)`` for ``task`` once the caller commits.
+def launch(task: Task, func: str, *args, queue: str, tenant: TenantRef) -> None:
+    """Run ``func(tenant id, task id, *args)`` for ``task`` of ``tenant`` once the caller commits.
 
     The job is kept on the task with an id of its own, so the sweep (jobs/tasks.py) can hand it over again
     while the job service was unreachable, and tell a lost or dead job from one still waiting its turn.
     """
-    tenant = current_tenant()
     task.job = {"func": func, "args": [tenant.id, task.id, *args], "queue": queue}
     hand_over(task, tenant.schema)
 
@@ -61,9 +60,9 @@ def _mark_enqueued(schema: str, task_id: int, job_id: str) -> None:
 class Progress:
     """Written on a connection of its own, so the bar moves while the job's own transaction is still open."""
 
-    def __init__(self, task_id: int):
+    def __init__(self, task_id: int, schema: str):
         self.task_id = task_id
-        self.schema = current_tenant().schema
+        self.schema = schema
 
     def _write(self, **values) -> None:
         values["updated_at"] = utcnow()

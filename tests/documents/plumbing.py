@@ -69,11 +69,11 @@ def issue(app, kind: str, session_id: int, participant_id=None, slot_id=None) ->
     from tenants import tenant_scope
     from tenants.db import db
 
-    with tenant_scope(SLUG, app), app.test_request_context():
+    with tenant_scope(SLUG, app) as tenant:
         session = db.session.get(TrainingSession, session_id)
         item = {"kind": kind, "participant_id": participant_id, "slot_id": slot_id}
         document = services.issue_item(
-            session, item, actor=Actor(kind="user", label=ADMIN, user_id=1), task_id=None
+            session, item, tenant=tenant, actor=Actor(kind="user", label=ADMIN, user_id=1), task_id=None
         )
         db.session.commit()
         return {c.name: getattr(document, c.name) for c in document.__table__.columns}

@@ -70,8 +70,8 @@ def slow_task(tenant_id: int, task_id: int) -> None:
     from jobs import job_app
     from tenants import tenant_scope
 
-    with tenant_scope(tenant_id, job_app()):
-        progress = Progress(task_id)
+    with tenant_scope(tenant_id, job_app()) as tenant:
+        progress = Progress(task_id, tenant.schema)
         progress.update(1, 3)
         marker = os.environ.get("EMARGE_TEST_SLOW_TASK")
         if marker and not os.path.exists(marker):
@@ -86,9 +86,9 @@ def _launch_task(app, slug: str, user_id: int | None = None) -> int:
     from tenants import tenant_scope
     from tenants.db import db
 
-    with tenant_scope(slug, app):
+    with tenant_scope(slug, app) as tenant:
         task = start_task("test", "slow", user_id)
-        launch(task, "tests.jobs.test_faults.slow_task", queue=MAINTENANCE)
+        launch(task, "tests.jobs.test_faults.slow_task", queue=MAINTENANCE, tenant=tenant)
         db.session.commit()
         return task.id
 

@@ -59,7 +59,7 @@ def count_to(task_id: int, total: int) -> None:
     from tenants.db import db
 
     schema = current_tenant().schema
-    progress = Progress(task_id)
+    progress = Progress(task_id, current_tenant().schema)
     db.session.scalar(select(func.count()).select_from(AuditEvent))  # the job's own transaction is open
     for done in range(1, total + 1):
         progress.update(done, total)
@@ -314,7 +314,7 @@ def test_the_task_fragment_polls_until_done_then_offers_the_download(app, client
     with tenant_scope(acme, app):
         task_id = _new_task("counting", 1)
         db.session.commit()
-        Progress(task_id).update(2, 10)
+        Progress(task_id, acme.schema).update(2, 10)
     running = client.get(f"/acme/tasks/{task_id}")
     html = running.get_data(as_text=True)
     assert "<progress" in html and 'value="20"' in html
