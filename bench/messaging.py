@@ -103,7 +103,7 @@ def render(app, people, *, commit: bool = True):
     (as the worker builds them) and rolled back."""
     from blueprints.messages import services
     from blueprints.messages.models import Message
-    from tenants import tenant_scope
+    from tenants import current_tenant, tenant_scope
     from tenants.db import db
 
     real = services.send_at_commit
@@ -114,6 +114,7 @@ def render(app, people, *, commit: bool = True):
             ids = [
                 services.queue_email(
                     "signin_link",
+                    tenant=current_tenant(),
                     to=address,
                     name=name,
                     language=language,

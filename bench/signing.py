@@ -86,7 +86,7 @@ def seed(env: dict) -> dict:
     from blueprints.signing import services, signin_links
     from blueprints.signing.tokens import live_token
     from blueprints.trainings.models import Slot, Training, TrainingSession
-    from tenants import tenant_scope
+    from tenants import current_tenant, tenant_scope
     from tenants.db import db
     from tenants.provisioning import NewTenant, provision
 
@@ -141,7 +141,10 @@ def seed(env: dict) -> dict:
         db.session.add_all([Enrollment(session_id=session.id, participant_id=p.id) for p in people])
         db.session.flush()
         actor = Actor.system("bench")
-        tokens = [signin_links.token_of(signin_links.trainee_link(session, p, actor)) for p in people]
+        tokens = [
+            signin_links.token_of(signin_links.trainee_link(session, p, actor), current_tenant())
+            for p in people
+        ]
         secrets = {slot.id: services.state_of(slot).room_secret for slot in slots}
         db.session.commit()
         sign_slots = [s.id for s in slots[:SIGN_SLOTS]]

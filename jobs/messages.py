@@ -79,7 +79,7 @@ def send_messages(message_ids: list[int]) -> dict:
     finally:
         batch.finish()
     for delay, ids in sorted(batch.retry.items()):
-        dispatch_messages(current_tenant().id, ids, delay=delay)
+        dispatch_messages(current_tenant(), ids, delay=delay)
     return batch.outcome
 
 
@@ -345,7 +345,7 @@ def batch_job_failed(failure: JobFailure) -> None:
         db.session.commit()
         if left:
             logger.warning("%d message(s) of a dead worker's batch enqueued again", len(left))
-            dispatch_messages(ref.id, left)
+            dispatch_messages(ref, left)
 
 
 @platform_job
@@ -387,7 +387,7 @@ def sweep_pending() -> dict:
             db.session.commit()
             if waiting:
                 counts["enqueued"] += len(waiting)
-                dispatch_messages(tenant.id, waiting)
+                dispatch_messages(tenant, waiting)
     return counts
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from blueprints.web.audit_guard import writes
 from jobs import platform_job, tenant_job
-from tenants import all_tenants, tenant_scope
+from tenants import all_tenants, current_tenant, tenant_scope
 from tenants.db import db, utcnow
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def _parse(now: str | None) -> datetime:
 def _run(now: datetime) -> dict:
     from blueprints.messages import reminders
 
-    sweep = reminders.run_periodic(now)
+    sweep = reminders.run_periodic(current_tenant(), now)
     db.session.commit()
     return {"before": sweep.before, "late": sweep.late, "summaries": sweep.summaries}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tenants.db import NOTED_BY_CALLER, note_change
+
 
 def dialect_insert(dialect_name: str):
     """The INSERT construct with ON CONFLICT of ``dialect_name``."""
@@ -23,8 +25,16 @@ def insert_or_nothing(
     Returns the new row's id (with ``returning_row``: the new row, loaded), or None when a row with the same
     ``conflict`` columns already exists: two requests racing to make the same row both succeed.
     """
-    statement = insert_ignore(model, session.get_bind().dialect.name, conflict).values(**values)
+    statement = (
+        insert_ignore(model, session.get_bind().dialect.name, conflict)
+        .values(**values)
+        .execution_options(**{NOTED_BY_CALLER: True})
+    )
     if returning_row:
-        return session.scalars(statement.returning(model)).first()
-    pk = model.__table__.primary_key.columns.values()[0]
-    return session.execute(statement.returning(pk)).scalar()
+        inserted = session.scalars(statement.returning(model)).first()
+    else:
+        pk = model.__table__.primary_key.columns.values()[0]
+        inserted = session.execute(statement.returning(pk)).scalar()
+    if inserted is not None:
+        note_change(session, model.__tablename__)
+    return inserted

@@ -159,14 +159,15 @@ def sign_up(data: SignUp, actor: Actor) -> TenantRef:
     )
     with tenant_scope(ref):
         admin_id, raw = verification[0]
-        send_verification(db.session.get(User, admin_id), raw)
+        send_verification(db.session.get(User, admin_id), raw, tenant=ref)
         db.session.commit()
     return ref
 
 
-def send_verification(user: User, raw: str) -> None:
+def send_verification(user: User, raw: str, *, tenant: TenantRef) -> None:
     queue_email(
         "verify_email",
+        tenant=tenant,
         to=user.email,
         name=user.full_name,
         language=user.language or "fr",
@@ -249,7 +250,7 @@ def change_password(user: User, current: str, new: str, actor: Actor, *, keep_lo
     return ended
 
 
-def request_reset(email: str, actor: Actor) -> None:
+def request_reset(email: str, actor: Actor, *, tenant: TenantRef) -> None:
     """Email a reset link if the address has an account; the page says the same either way."""
     user = db.session.scalars(
         select(User).where(User.email == normalize_email(email), User.active.is_(True))
@@ -260,6 +261,7 @@ def request_reset(email: str, actor: Actor) -> None:
     record(actor.as_user(user), "user.password_reset_requested", user)
     queue_email(
         "reset_password",
+        tenant=tenant,
         to=user.email,
         name=user.full_name,
         language=user.language or "fr",
@@ -288,7 +290,15 @@ def reset_password(raw: str, password: str, actor: Actor, *, tenant_id: int) -> 
 
 
 def invite_user(
-    *, email: str, first_name: str, last_name: str, role: str, language: str, inviter: User, actor: Actor
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    language: str,
+    inviter: User,
+    actor: Actor,
+    tenant: TenantRef,
 ) -> User:
     email = normalize_email(email)
     if role not in ROLES:
@@ -302,6 +312,7 @@ def invite_user(
     record(actor, "user.invited", user, role=role)
     queue_email(
         "invitation",
+        tenant=tenant,
         to=user.email,
         name=user.full_name,
         language=language,

@@ -90,7 +90,7 @@ def forgot_password():
             raise throttle.too_many(wait)
         throttle.hit(throttle.RESET_ACCOUNT, account)
         throttle.hit(throttle.RESET_IP, ip)
-        services.request_reset(form.email.data, request_actor())
+        services.request_reset(form.email.data, request_actor(), tenant=current_tenant())
         db.session.commit()
         # The same answer whether or not the address has an account.
         return render_template("accounts/link_sent.html", email=form.email.data)
@@ -238,6 +238,7 @@ def invite():
                 language=form.language.data,
                 inviter=current_user,
                 actor=request_actor(),
+                tenant=current_tenant(),
             )
         except AccountError as error:
             form.email.errors.append(str(error))

@@ -39,6 +39,7 @@ def email_certificate(
         return None
     return queue_email(
         "certificate",
+        tenant=tenant,
         to=participant.email,
         name=participant.full_name,
         language=participant.language or tenant.language,

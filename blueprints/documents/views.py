@@ -357,7 +357,7 @@ def trainee_download(token: str, document_id: int):
     from blueprints.signing.models import TRAINEE
 
     try:
-        link = signin_links.resolve_link(token, TRAINEE)
+        link = signin_links.resolve_link(token, TRAINEE, tenant=current_tenant())
     except signing.LinkProblem:
         abort(404)
     document = db.session.get(Document, document_id)

@@ -24,7 +24,7 @@ from blueprints.signing import roster, signin_links
 from blueprints.signing import services as signing
 from blueprints.trainings.models import Slot, TrainingSession
 from blueprints.web.urls import external_url
-from tenants import current_tenant
+from tenants import TenantRef
 from tenants.db import db
 
 logger = logging.getLogger(__name__)
@@ -112,8 +112,8 @@ def preference_of(org: Organization | None) -> str:
     return chosen if chosen in PREFERENCES else EMAIL
 
 
-def language_of(person) -> str:
-    return getattr(person, "language", None) or current_tenant().language
+def language_of(person, tenant: TenantRef) -> str:
+    return getattr(person, "language", None) or tenant.language
 
 
 # --- sending one message to a participant ------------------------------------------------------------------
@@ -139,10 +139,12 @@ def queue_for(
     session: TrainingSession,
     slot: Slot | None = None,
     dedupe_key: str | None = None,
+    tenant: TenantRef,
 ) -> Message | None:
     common = dict(
+        tenant=tenant,
         name=participant.full_name,
-        language=language_of(participant),
+        language=language_of(participant, tenant),
         context=context,
         session_id=session.id,
         participant_id=participant.id,
@@ -154,7 +156,14 @@ def queue_for(
     return queue_email(template, to=participant.email, subject=subject, **common)
 
 
-def sign_url(session: TrainingSession, participant: Participant, actor: Actor, *, reissue: bool = True):
+def sign_url(
+    session: TrainingSession,
+    participant: Participant,
+    actor: Actor,
+    *,
+    tenant: TenantRef,
+    reissue: bool = True,
+):
     """The participant's signing link. A withdrawn one is made anew when a person sends it (``reissue``);
     the reminder job gets None instead: someone withdrew it, a machine must not undo that."""
     link = signin_links.trainee_link(session, participant, actor)
@@ -162,7 +171,7 @@ def sign_url(session: TrainingSession, participant: Participant, actor: Actor, *
         if not reissue:
             return None
         link = signin_links.reissue_link(link, actor, reason="sent by message")
-    return external_url("signing.sign_page", token=signin_links.token_of(link))
+    return external_url("signing.sign_page", token=signin_links.token_of(link, tenant))
 
 
 # --- invitations ---------------------------------------------------------------------------------------------
@@ -205,6 +214,7 @@ def _invite(
     actor: Actor,
     channel: str | None,
     *,
+    tenant: TenantRef,
     after: int | None = None,
 ) -> Reach | None:
     """Queue the invitation; None when it was already written by another request.
@@ -218,7 +228,7 @@ def _invite(
     found = reach(participant, channel or preference_of(organization()), fallback=channel is None)
     if not found.reachable:
         return found
-    context = {**session_context(session), "link": sign_url(session, participant, actor)}
+    context = {**session_context(session), "link": sign_url(session, participant, actor, tenant=tenant)}
     written = 0
     for ch in found.channels:
         key = None if after is None else f"invitation:{session.id}:{participant.id}:{ch}:{after}"
@@ -230,6 +240,7 @@ def _invite(
             context=context,
             session=session,
             dedupe_key=key,
+            tenant=tenant,
         )
         written += message is not None
     return found if written else None
@@ -240,11 +251,12 @@ def invite(
     participant: Participant,
     actor: Actor,
     *,
+    tenant: TenantRef,
     channel: str | None = None,
 ) -> Reach:
     """Send ``participant`` their personal link for ``session`` by ``channel`` (email, sms, both) or, if
     None, as the organization chose. Returns how they were reached, or why not (nothing is sent then)."""
-    found = _invite(session, participant, actor, channel)
+    found = _invite(session, participant, actor, channel, tenant=tenant)
     if found.reachable:
         record(
             actor,
@@ -256,7 +268,9 @@ def invite(
     return found
 
 
-def invite_all(session: TrainingSession, actor: Actor, *, again: bool = False) -> InvitationOutcome:
+def invite_all(
+    session: TrainingSession, actor: Actor, *, tenant: TenantRef, again: bool = False
+) -> InvitationOutcome:
     """Invite every enrolled participant who has no invitation out yet (``again``: everyone)."""
     outcome = InvitationOutcome()
     done = set() if again else _invited(session)
@@ -266,7 +280,7 @@ def invite_all(session: TrainingSession, actor: Actor, *, again: bool = False) -
             outcome.already.append(participant)
             continue
         after = None if again else getattr(last.get(participant.id), "id", 0)
-        found = _invite(session, participant, actor, None, after=after)
+        found = _invite(session, participant, actor, None, tenant=tenant, after=after)
         if found is None:  # another request sent it a moment ago
             outcome.already.append(participant)
         elif found.reachable:
@@ -314,7 +328,7 @@ def invitation_lines(session: TrainingSession) -> list[InvitationLine]:
 # --- facilitators --------------------------------------------------------------------------------------------
 
 
-def send_facilitator_links(session: TrainingSession, actor: Actor) -> list[User]:
+def send_facilitator_links(session: TrainingSession, actor: Actor, *, tenant: TenantRef) -> list[User]:
     """Email each active facilitator of ``session`` their personal link. Returns those emailed."""
     emailed = []
     for user in session.facilitators:
@@ -325,13 +339,14 @@ def send_facilitator_links(session: TrainingSession, actor: Actor) -> list[User]
             link = signin_links.reissue_link(link, actor, reason="sent by message")
         queue_email(
             FACILITATOR_LINK,
+            tenant=tenant,
             to=user.email,
             name=user.full_name,
-            language=language_of(user),
+            language=language_of(user, tenant),
             subject=N_("%(training)s: your personal link to run the session"),
             context={
                 **session_context(session),
-                "link": external_url("signing.facilitator_entry", token=signin_links.token_of(link)),
+                "link": external_url("signing.facilitator_entry", token=signin_links.token_of(link, tenant)),
             },
             user_id=user.id,
             # The link opens the live pages without a password: its body is not kept in the log.

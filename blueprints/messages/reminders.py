@@ -34,6 +34,7 @@ from blueprints.signing import services as signing
 from blueprints.signing.models import ABSENT, EXCUSED, LATE, PRESENT, Attendance, SlotState
 from blueprints.trainings.models import Slot, TrainingSession
 from blueprints.web.urls import external_url
+from tenants import TenantRef
 from tenants.db import db, utcnow
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ def _existing_keys(keys: list[str]) -> set[str]:
     return set(db.session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys))))
 
 
-def _remind(slot: Slot, kind: str, template: str, subject: str, preference: str, actor: Actor) -> int:
+def _remind(
+    slot: Slot, kind: str, template: str, subject: str, preference: str, actor: Actor, tenant: TenantRef
+) -> int:
     """One reminder per participant and channel for ``slot``, to those enrolled, reachable and not recorded."""
     session = slot.session
     recorded = _recorded(slot)
@@ -92,7 +95,7 @@ def _remind(slot: Slot, kind: str, template: str, subject: str, preference: str,
     for participant, ch, key in planned:
         if key in done:
             continue
-        link = sign_url(session, participant, actor, reissue=False)
+        link = sign_url(session, participant, actor, tenant=tenant, reissue=False)
         if link is None:
             continue
         context = {
@@ -111,6 +114,7 @@ def _remind(slot: Slot, kind: str, template: str, subject: str, preference: str,
             session=session,
             slot=slot,
             dedupe_key=key,
+            tenant=tenant,
         )
         written += message is not None
     return written
@@ -121,7 +125,7 @@ def _slot_open(slot: Slot, now: datetime) -> bool:
     return signing.window(slot, state, now).open
 
 
-def remind_before(now: datetime, actor: Actor) -> int:
+def remind_before(now: datetime, actor: Actor, tenant: TenantRef) -> int:
     """``reminder_before_minutes`` before each slot, to everyone expected. Not after the start: a reminder
     whose moment passed while the app was down is not sent late."""
     org = organization()
@@ -137,11 +141,12 @@ def remind_before(now: datetime, actor: Actor) -> int:
             N_("%(training)s starts soon: sign your attendance"),
             preference_of(org),
             actor,
+            tenant,
         )
     return sent
 
 
-def remind_late(now: datetime, actor: Actor) -> int:
+def remind_late(now: datetime, actor: Actor, tenant: TenantRef) -> int:
     """``reminder_after_minutes`` after each slot's start, to those not recorded yet, while signing is open."""
     org = organization()
     minutes = org.reminder_after_minutes if org else 0
@@ -166,6 +171,7 @@ def remind_late(now: datetime, actor: Actor) -> int:
             N_("%(training)s has started: you have not signed yet"),
             preference_of(org),
             actor,
+            tenant,
         )
     return sent
 
@@ -198,7 +204,7 @@ def slot_summary(slot: Slot) -> SlotSummary:
     return SlotSummary(slot, present, late, absent, excused, missing)
 
 
-def send_summaries(now: datetime) -> int:
+def send_summaries(now: datetime, tenant: TenantRef) -> int:
     """The end-of-slot summary to each facilitator of the session, once, in the hours after the slot ends."""
     org = organization()
     if org is None or not org.slot_summary:
@@ -223,9 +229,10 @@ def send_summaries(now: datetime) -> int:
             continue
         summary = slot_summary(slot)
         for user in todo:
-            language = language_of(user)
+            language = language_of(user, tenant)
             message = queue_email(
                 SLOT_SUMMARY,
+                tenant=tenant,
                 to=user.email,
                 name=user.full_name,
                 language=language,
@@ -255,12 +262,12 @@ def _when(slot: Slot, language: str) -> str:
     )
 
 
-def run_periodic(now: datetime | None = None) -> Sweep:
-    """What is due at ``now`` in the current tenant: reminders before and after each start, summaries."""
+def run_periodic(tenant: TenantRef, now: datetime | None = None) -> Sweep:
+    """What is due at ``now`` in ``tenant``: reminders before and after each start, summaries."""
     now = now or utcnow()
     actor = Actor.system("reminders")
     return Sweep(
-        before=remind_before(now, actor),
-        late=remind_late(now, actor),
-        summaries=send_summaries(now),
+        before=remind_before(now, actor, tenant),
+        late=remind_late(now, actor, tenant),
+        summaries=send_summaries(now, tenant),
     )

@@ -29,7 +29,7 @@ from sqlalchemy import Select, case, or_, select, update
 
 from blueprints.messages.models import EMAIL, FAILED, PENDING, QUEUED, SMS, UNKNOWN, Message
 from jobs import MESSAGING, JobCall, dispatch, on_commit
-from tenants import current_tenant
+from tenants import TenantRef
 from tenants.db import bind_schema, db, utcnow
 from tenants.sql import insert_or_nothing
 
@@ -57,6 +57,7 @@ def N_(message: str) -> str:
 def queue_email(
     template: str,
     *,
+    tenant: TenantRef,
     to: str,
     name: str | None,
     language: str,
@@ -77,7 +78,7 @@ def queue_email(
     """
     address, reason = email_address(to)
     with force_locale(language):
-        context = {"organization": current_tenant().name, "recipient_name": name, **context}
+        context = {"organization": tenant.name, "recipient_name": name, **context}
         values = {
             "subject": gettext(subject, **context)[:300],
             "body_text": render_template(f"email/{template}.txt", **context),
@@ -86,6 +87,7 @@ def queue_email(
     return _write(
         EMAIL,
         template,
+        tenant=tenant,
         recipient=address or (to or "").strip()[:254],
         reason=reason,
         participant_id=participant_id,
@@ -103,6 +105,7 @@ def queue_email(
 def queue_sms(
     template: str,
     *,
+    tenant: TenantRef,
     to: str,
     name: str | None,
     language: str,
@@ -119,13 +122,14 @@ def queue_sms(
 
     number, reason = mobile_number(to)
     with force_locale(language):
-        context = {"organization": current_tenant().name, "recipient_name": name, **context}
+        context = {"organization": tenant.name, "recipient_name": name, **context}
         body = " ".join(render_template(f"sms/{template}.txt", **context).split())
     if reason is None and segments(body) > MAX_SEGMENTS:
         reason = f"text too long ({segments(body)} SMS parts, at most {MAX_SEGMENTS})"
     return _write(
         SMS,
         template,
+        tenant=tenant,
         recipient=number or (to or "").strip()[:254],
         reason=reason,
         participant_id=participant_id,
@@ -168,7 +172,9 @@ def participant_refusal(channel: str, participant_id: int | None) -> str | None:
     return None
 
 
-def _write(channel: str, template: str, *, recipient: str, reason: str | None, **values) -> Message | None:
+def _write(
+    channel: str, template: str, *, tenant: TenantRef, recipient: str, reason: str | None, **values
+) -> Message | None:
     participant_id = values.get("participant_id")
     refusal = participant_refusal(channel, participant_id)
     if refusal:
@@ -190,23 +196,24 @@ def _write(channel: str, template: str, *, recipient: str, reason: str | None, *
     # ON CONFLICT (dedupe_key) DO NOTHING: the caller's transaction survives a duplicate.
     message = insert_or_nothing(db.session, Message, row, ["dedupe_key"], returning_row=True)
     if message is not None and not reason:
-        send_at_commit(message.id)
+        send_at_commit(message.id, tenant)
     return message
 
 
 # --- handing messages to the jobs ----------------------------------------------------------------------------
 
 
-def send_at_commit(message_id: int) -> None:
-    """Send ``message_id`` once the current transaction commits, batched with every other message of it."""
+def send_at_commit(message_id: int, tenant: TenantRef) -> None:
+    """Send ``message_id`` of ``tenant`` once the current transaction commits, batched with every other
+    message of it."""
     session = db.session()
     if not session.in_transaction():
-        dispatch_messages(current_tenant().id, [message_id])
+        dispatch_messages(tenant, [message_id])
         return
     root = session.get_transaction()
     outbox = session.info.get(_OUTBOX)
     if outbox is None or outbox[0] is not root:
-        outbox = session.info[_OUTBOX] = (root, current_tenant().id, [])
+        outbox = session.info[_OUTBOX] = (root, tenant, [])
     outbox[2].append(message_id)
     # One callback per message, so that a savepoint rolled back does not take the others' with it; the first
     # that runs sends the whole batch. Ids of rows a savepoint undid are harmless: the job finds nothing.
@@ -221,7 +228,7 @@ def _flush_outbox(session, root) -> None:
     dispatch_messages(outbox[1], outbox[2])
 
 
-def dispatch_messages(tenant_id: int, ids: list[int], *, delay: float = 0) -> bool:
+def dispatch_messages(tenant: TenantRef, ids: list[int], *, delay: float = 0) -> bool:
     """Enqueue jobs of at most ``BATCH`` of these messages; those enqueued turn from "pending" to "queued".
 
     When Redis cannot be reached the rows stay "pending" and the periodic sweep enqueues them later: the
@@ -231,17 +238,16 @@ def dispatch_messages(tenant_id: int, ids: list[int], *, delay: float = 0) -> bo
     handed: list[int] = []
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        if dispatch(JobCall("jobs.messages.send_messages", (tenant_id, chunk), MESSAGING, delay)):
+        if dispatch(JobCall("jobs.messages.send_messages", (tenant.id, chunk), MESSAGING, delay)):
             handed += chunk
     if handed:
-        _mark_queued(handed, utcnow() + timedelta(seconds=delay))
+        _mark_queued(tenant, handed, utcnow() + timedelta(seconds=delay))
     return len(handed) == len(ids)
 
 
-def _mark_queued(ids: list[int], due) -> None:
+def _mark_queued(tenant: TenantRef, ids: list[int], due) -> None:
     """pending → queued, on a connection of its own (the caller's transaction has just committed). The sweep
     takes a queued row back when it has waited too long past ``not_before`` (its job was lost)."""
-    tenant = current_tenant()
     try:
         with db.engine.begin() as connection:
             bind_schema(connection, tenant.schema)
@@ -271,7 +277,7 @@ def can_resend(message: Message) -> bool:
     return message.status in (FAILED, UNKNOWN) and message.body_text is not None
 
 
-def resend(message: Message, actor) -> Message:
+def resend(message: Message, actor, *, tenant: TenantRef) -> Message:
     """A new message repeating ``message`` (``resend_of_id``), queued; to the participant's current address
     when the message was theirs, so a corrected address is used. The audit trail records who asked."""
     from blueprints.audit.services import record
@@ -294,6 +300,7 @@ def resend(message: Message, actor) -> Message:
     copy = _write(
         message.channel,
         message.template,
+        tenant=tenant,
         recipient=number or recipient,
         reason=reason,
         recipient_name=message.recipient_name,
@@ -312,7 +319,7 @@ def resend(message: Message, actor) -> Message:
     return copy
 
 
-def resend_failed(messages: Select | list[Message], actor) -> int:
+def resend_failed(messages: Select | list[Message], actor, *, tenant: TenantRef) -> int:
     """Resend each failed or unknown message given that can be and was not resent already; how many were."""
     if isinstance(messages, Select):
         messages = list(db.session.scalars(messages))
@@ -324,7 +331,7 @@ def resend_failed(messages: Select | list[Message], actor) -> int:
     count = 0
     for message in candidates:
         if message.id not in done:
-            resend(message, actor)
+            resend(message, actor, tenant=tenant)
             count += 1
     return count
 

@@ -35,6 +35,7 @@ from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
 from jobs import waiting_for_service
+from tenants import current_tenant
 from tenants.db import db
 
 bp = Blueprint("messages", __name__, url_prefix="/<org>")
@@ -205,7 +206,7 @@ def resend_one(message_id: int):
             _("This message cannot be sent again (it is on its way, or its content was not kept)."), "error"
         )
         return _back_to_log(filters)
-    resend(message, request_actor())
+    resend(message, request_actor(), tenant=current_tenant())
     db.session.commit()
     flash(_("The message to %(recipient)s is queued again.", recipient=message.recipient), "success")
     return _back_to_log(filters)
@@ -219,7 +220,7 @@ def resend_all_failed():
     failed = db.session.scalars(
         filters.apply(visible_messages(current_user)).where(Message.status == FAILED).order_by(Message.id)
     ).all()
-    count = resend_failed(failed, request_actor()) if failed else 0
+    count = resend_failed(failed, request_actor(), tenant=current_tenant()) if failed else 0
     db.session.commit()
     if count:
         flash(
@@ -293,7 +294,7 @@ def _skipped(skipped) -> list[str]:
 def send_invitations(session_id: int):
     session = session_or_404(current_user, session_id)
     again = request.form.get("again") == "1"
-    outcome = outreach.invite_all(session, request_actor(), again=again)
+    outcome = outreach.invite_all(session, request_actor(), tenant=current_tenant(), again=again)
     db.session.commit()
     parts = []
     if outcome.sent and waiting_for_service():
@@ -337,7 +338,7 @@ def send_invitation(session_id: int, participant_id: int):
             return _invitations_fragment(session, 422, invitation_problems=[_("Choose email or SMS.")])
         flash(_("Choose email or SMS."), "error")
         return redirect(url_for("trainings.session", session_id=session.id), 303)
-    found = outreach.invite(session, participant, request_actor(), channel=channel)
+    found = outreach.invite(session, participant, request_actor(), tenant=current_tenant(), channel=channel)
     db.session.commit()
     if found.reachable:
         labels = ", ".join(message_channel_label(ch) for ch in found.channels)
@@ -360,7 +361,7 @@ def send_invitation(session_id: int, participant_id: int):
 @writes("session.facilitator_links_sent", "signin_link.issued")
 def send_facilitator_links(session_id: int):
     session = session_or_404(current_user, session_id)
-    emailed = outreach.send_facilitator_links(session, request_actor())
+    emailed = outreach.send_facilitator_links(session, request_actor(), tenant=current_tenant())
     db.session.commit()
     if emailed:
         notice = _("Personal link emailed to %(names)s.", names=", ".join(user.full_name for user in emailed))

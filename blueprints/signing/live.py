@@ -18,8 +18,7 @@ from blueprints.signing.models import SlotVersion
 from blueprints.web.keys import secret_keys
 from blueprints.web.security import security_headers
 from jobs import on_commit
-from tenants import current_tenant
-from tenants.db import bind_schema, db
+from tenants.db import TENANT, bind_schema, db, real_schema
 from tenants.sql import dialect_insert
 
 logger = logging.getLogger(__name__)
@@ -45,7 +44,8 @@ def touch(slot_id: int) -> None:
     )
     if _redis(current_app) is None:
         return
-    key = KEY.format(schema=current_tenant().schema, slot_id=slot_id)
+    # The schema the change is written to: the one this transaction's connection is bound to.
+    key = KEY.format(schema=real_schema(db.session.connection(), TENANT), slot_id=slot_id)
     app = current_app._get_current_object()
     # Bumped once the change commits, so a page is never told of a roster it cannot read yet.
     on_commit(lambda: _bump(app, {key}))

@@ -22,7 +22,7 @@ from blueprints.signing.models import (
 from blueprints.signing.services import LINK_GRACE_DAYS, LinkProblem, SigningError, is_enrolled, setting
 from blueprints.signing.tokens import link_token, read_link_token
 from blueprints.trainings.models import TrainingSession
-from tenants import current_tenant
+from tenants import TenantRef
 from tenants.db import db, utcnow
 from tenants.sql import insert_or_nothing
 
@@ -35,8 +35,8 @@ def link_expiry(session: TrainingSession) -> datetime:
     return end.astimezone(UTC) + timedelta(days=setting("SIGNIN_LINK_GRACE_DAYS", LINK_GRACE_DAYS))
 
 
-def token_of(link: SignInLink) -> str:
-    return link_token(link.kind, current_tenant().slug, link.id, link.nonce)
+def token_of(link: SignInLink, tenant: TenantRef) -> str:
+    return link_token(link.kind, tenant.slug, link.id, link.nonce)
 
 
 def _find_link(session: TrainingSession, *, participant_id=None, user_id=None) -> SignInLink | None:
@@ -106,13 +106,13 @@ def revoke_link(link: SignInLink, actor: Actor) -> None:
 
 
 def resolve_link(
-    token: str, kind: str, *, now: datetime | None = None, allow_dead: bool = False
+    token: str, kind: str, *, tenant: TenantRef, now: datetime | None = None, allow_dead: bool = False
 ) -> SignInLink:
     """The link a token opens. Forged, foreign or unknown: 404. Expired or withdrawn: 410 (unless
     ``allow_dead``, for the form that asks for a fresh one)."""
     now = now or utcnow()
     parsed = read_link_token(kind, token)
-    if parsed is None or parsed[0] != current_tenant().slug:
+    if parsed is None or parsed[0] != tenant.slug:
         raise LinkProblem(404, _l("This link is not valid. Check that it was copied whole."))
     _, link_id, nonce = parsed
     link = db.session.get(SignInLink, link_id)
@@ -127,7 +127,7 @@ def resolve_link(
     return link
 
 
-def request_fresh_link(link: SignInLink, email: str, actor: Actor) -> bool:
+def request_fresh_link(link: SignInLink, email: str, actor: Actor, *, tenant: TenantRef) -> bool:
     """Send a fresh link to the participant of ``link`` if ``email`` is theirs. The caller answers the
     same either way; the return value is for tests and the audit."""
     participant = db.session.get(Participant, link.participant_id) if link.participant_id else None
@@ -148,13 +148,14 @@ def request_fresh_link(link: SignInLink, email: str, actor: Actor) -> bool:
 
     queue_email(
         "signin_link",
+        tenant=tenant,
         to=participant.email,
         name=participant.full_name,
-        language=participant.language or current_tenant().language,
+        language=participant.language or tenant.language,
         subject=N_("Your sign-in link for %(training)s"),
         context={
             "training": session.training.title,
-            "link": external_url("signing.sign_page", token=token_of(link)),
+            "link": external_url("signing.sign_page", token=token_of(link, tenant)),
         },
     )
     return True

@@ -112,7 +112,7 @@ def _sign_context(link, participant, *, now: datetime, error=None, code_error=Fa
 @never_measured
 def sign_page(token: str):
     try:
-        link = signin_links.resolve_link(token, TRAINEE_LINK)
+        link = signin_links.resolve_link(token, TRAINEE_LINK, tenant=current_tenant())
     except LinkProblem as problem:
         return _link_problem(problem, token)
     participant = db.session.get(Participant, link.participant_id)
@@ -149,7 +149,7 @@ def record_signature(action):
 @writes("attendance.signed")
 def sign(token: str):
     try:
-        link = signin_links.resolve_link(token, TRAINEE_LINK)
+        link = signin_links.resolve_link(token, TRAINEE_LINK, tenant=current_tenant())
     except LinkProblem as problem:
         return _link_problem(problem, token)
     participant = db.session.get(Participant, link.participant_id)
@@ -204,7 +204,7 @@ def sign(token: str):
 @writes("signin_link.reissued", "signin_link.renewal_refused")
 def renew(token: str):
     try:
-        link = signin_links.resolve_link(token, TRAINEE_LINK, allow_dead=True)
+        link = signin_links.resolve_link(token, TRAINEE_LINK, tenant=current_tenant(), allow_dead=True)
     except LinkProblem as problem:
         return _link_problem(problem, token)
     email = (request.form.get("email") or "").strip()[:254]
@@ -218,7 +218,7 @@ def renew(token: str):
         actor = Actor(kind="anonymous", label="link renewal form", participant_id=None, **request_origin())
         if participant is not None:
             refine_scope(language=participant.language)
-        signin_links.request_fresh_link(link, email, actor)
+        signin_links.request_fresh_link(link, email, actor, tenant=current_tenant())
         db.session.commit()
     # The same page whether the address matched, did not, or the form was throttled.
     return _trainee_headers(make_response(render_template("signing/renew_sent.html"), 200))
@@ -237,18 +237,29 @@ def links(session_id: int):
     for line in roster.roster_of_session(training_session):
         link = signin_links.trainee_link(training_session, line, who.actor)
         lines.append(
-            (line, link, url_for("signing.sign_page", token=signin_links.token_of(link), _external=False))
+            (
+                line,
+                link,
+                url_for(
+                    "signing.sign_page", token=signin_links.token_of(link, current_tenant()), _external=False
+                ),
+            )
         )
     own = None
     if who.user in training_session.facilitators:
         own_link = signin_links.facilitator_link(training_session, who.user, who.actor)
-        own = url_for("signing.facilitator_entry", token=signin_links.token_of(own_link))
+        own = url_for("signing.facilitator_entry", token=signin_links.token_of(own_link, current_tenant()))
     facilitators = []
     if who.user.is_admin:
         for person in training_session.facilitators:
             flink = signin_links.facilitator_link(training_session, person, who.actor)
             facilitators.append(
-                (person, url_for("signing.facilitator_entry", token=signin_links.token_of(flink)))
+                (
+                    person,
+                    url_for(
+                        "signing.facilitator_entry", token=signin_links.token_of(flink, current_tenant())
+                    ),
+                )
             )
     db.session.commit()
     base = current_app.config["PUBLIC_BASE_URL"]
@@ -266,7 +277,7 @@ def links(session_id: int):
 def link_qr(session_id: int, participant_id: int):
     training_session, who, participant, link = _participant_link(session_id, participant_id)
     db.session.commit()
-    url = external_url("signing.sign_page", token=signin_links.token_of(link))
+    url = external_url("signing.sign_page", token=signin_links.token_of(link, current_tenant()))
     return render_template(
         "signing/qr.html",
         training_session=training_session,
@@ -324,7 +335,7 @@ def _link_change(session_id: int, participant_id: int, action: str):
 @writes("signin_link.facilitator_used")
 def facilitator_entry(token: str):
     try:
-        link = signin_links.resolve_link(token, FACILITATOR)
+        link = signin_links.resolve_link(token, FACILITATOR, tenant=current_tenant())
     except LinkProblem as problem:
         return _link_problem(problem, token)
     access.add_grant(link)

@@ -19,6 +19,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 
 from tenants import current_scope
+from tenants.db import CHANGED_TABLES, NOTED_BY_CALLER, note_change
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ AUDIT_TABLE = "audit_events"
 # Rows that are records of their own, or the machinery's bookkeeping, not an organization's data: a message is
 # its own log line; a login, a consent proof, an acknowledgement, a policy notice sent, a throttle count, a live
 # counter, a task's progress bar, a receipt already applied, an audience figure; a half-day's live state (its
-# room secret, made on first view: closing and signing it off are audited where they happen).
+# room secret, made on first view: closing and signing it off are audited where they happen); a stored file,
+# which is data only through the row that refers to it (an attendance, a document, the settings), tracked.
 BOOKKEEPING = frozenset(
     {
         "messages",
@@ -43,9 +45,10 @@ BOOKKEEPING = frozenset(
         "policy_acknowledgements",
         "policy_notifications",
         "slot_states",
+        "blobs",
     }
 )
-_CHANGED, _ACTIONS = "emarge_changed_tables", "emarge_audited_actions"
+_ACTIONS = "emarge_audited_actions"
 
 
 class Unaudited(RuntimeError):
@@ -75,7 +78,7 @@ def declaration(func: Callable | None):
 
 
 def _track(session, tables: set[str], actions: list[str]) -> None:
-    session.info.setdefault(_CHANGED, set()).update(tables)
+    note_change(session, *tables)
     session.info.setdefault(_ACTIONS, []).extend(actions)
 
 
@@ -90,16 +93,24 @@ def _after_flush(session, flush_context) -> None:
     _track(session, tables, actions)
 
 
-def _orm_execute(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        name = getattr(table, "name", None)
-        if name and name != AUDIT_TABLE:
-            _track(state.session, {name}, [])
+def _orm_execute(state):
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    if not name or name == AUDIT_TABLE or state.execution_options.get(NOTED_BY_CALLER):
+        return None
+    if state.is_insert:
+        _track(state.session, {name}, [])
+        return None
+    # An UPDATE or DELETE that matched no row changed nothing (a submit that lost a race, say).
+    result = state.invoke_statement()
+    if getattr(result, "rowcount", -1) != 0:
+        _track(state.session, {name}, [])
+    return result
 
 
 def _forget(session, *args) -> None:
-    session.info.pop(_CHANGED, None)
+    session.info.pop(CHANGED_TABLES, None)
     session.info.pop(_ACTIONS, None)
 
 
@@ -117,7 +128,7 @@ def _where() -> tuple[str, Callable | None]:
 def _before_commit(session) -> None:
     # What the commit is about to flush counts too (the audit event is often the last thing added).
     session.flush()
-    changed = session.info.get(_CHANGED, set()) - BOOKKEEPING
+    changed = session.info.get(CHANGED_TABLES, set()) - BOOKKEEPING
     actions = set(session.info.get(_ACTIONS, []))
     _forget(session)
     if not changed and not actions:

@@ -110,7 +110,7 @@ def test_rolled_back_invitation_leaves_no_event_and_sends_nothing(app, make_tena
     from tenants.db import db
 
     make_tenant("acme", admin="ada@acme.fr")
-    with tenant_scope("acme", app):
+    with tenant_scope("acme", app) as acme:
         ada = db.session.scalars(select(User).where(User.email == "ada@acme.fr")).one()
         user = services.invite_user(
             email="fred@acme.fr",
@@ -120,6 +120,7 @@ def test_rolled_back_invitation_leaves_no_event_and_sends_nothing(app, make_tena
             language="en",
             inviter=ada,
             actor=Actor.for_user(ada),
+            tenant=acme,
         )
         assert user.id is not None  # flushed: the event and the message were in the transaction
         db.session.rollback()
@@ -132,7 +133,7 @@ def test_rolled_back_invitation_leaves_no_event_and_sends_nothing(app, make_tena
         assert db.session.scalar(select(func.count()).select_from(Message)) == 0
 
     # The same call, committed, records and sends: the test above is not vacuous.
-    with tenant_scope("acme", app):
+    with tenant_scope("acme", app) as acme:
         ada = db.session.scalars(select(User).where(User.email == "ada@acme.fr")).one()
         services.invite_user(
             email="fred@acme.fr",
@@ -142,6 +143,7 @@ def test_rolled_back_invitation_leaves_no_event_and_sends_nothing(app, make_tena
             language="en",
             inviter=ada,
             actor=Actor.for_user(ada),
+            tenant=acme,
         )
         db.session.commit()
     jobs()

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from tenants import current_tenant
 from tests.documents.plumbing import (
     ADMIN,
     FACILITATOR,
@@ -173,7 +174,7 @@ def test_participant_page_lists_their_documents_and_the_trainee_downloads_their_
     with tenant_scope(SLUG, app):
         session = db.session.get(TrainingSession, world.session_id)
         link = signin_links.trainee_link(session, db.session.get(Participant, paul), Actor.system())
-        token = signin_links.token_of(link)
+        token = signin_links.token_of(link, current_tenant())
         db.session.commit()
     trainee = app.test_client()
     trainee.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from tenants import current_tenant
 from tests.conftest import _free_port, run_jobs
 from tests.signing.conftest import build_world
 
@@ -130,6 +131,7 @@ def queue(app, slug: str, recipients, **extra) -> list[int]:
         messages = [
             queue_email(
                 "signin_link",
+                tenant=current_tenant(),
                 to=address,
                 name=name,
                 language=language,
@@ -238,7 +240,7 @@ def test_a_job_run_twice_sends_once(mail_app, make_tenant, sink, backend):
         from tenants import tenant_scope
 
         with tenant_scope("acme", mail_app) as tenant:
-            dispatch_messages(tenant.id, ids)
+            dispatch_messages(tenant, ids)
     run_jobs(mail_app)
     assert send_now(mail_app, "acme", ids) == {"sent": 0, "failed": 0, "retry": 0, "unknown": 0}
     assert len(sink.messages) == 2
@@ -374,6 +376,7 @@ def test_a_used_dedupe_key_writes_nothing_and_the_transaction_goes_on(app, make_
         db.session.add(Participant(first_name="New", last_name="One", email="new@acme-client.fr"))
         again = queue_email(
             "signin_link",
+            tenant=current_tenant(),
             to="paul@acme-client.fr",
             name="Paul",
             language="en",
@@ -452,13 +455,18 @@ def test_resend_makes_a_new_row_to_the_current_address_and_is_audited(mail_app, 
         failed, sent = db.session.get(Message, failed_id), db.session.get(Message, sent_id)
         assert can_resend(failed) and not can_resend(sent)
         with pytest.raises(CannotResend):
-            resend(sent, Actor.system())
-        copy = resend(failed, Actor.system("ada@acme.fr"))
+            resend(sent, Actor.system(), tenant=current_tenant())
+        copy = resend(failed, Actor.system("ada@acme.fr"), tenant=current_tenant())
         assert copy.resend_of_id == failed_id and copy.recipient == "paul.martin@acme-client.fr"
         assert copy.status == "pending" and copy.body_text == failed.body_text
         db.session.commit()
         # Already resent: "resend all failed" leaves it alone.
-        assert resend_failed(select(Message).where(Message.status == "failed"), Actor.system()) == 0
+        assert (
+            resend_failed(
+                select(Message).where(Message.status == "failed"), Actor.system(), tenant=current_tenant()
+            )
+            == 0
+        )
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.resent")).all()
         assert [(e.object_id, e.details["new_message_id"]) for e in events] == [(failed_id, copy.id)]
     run_jobs(mail_app)
@@ -483,9 +491,9 @@ def test_resend_failed_resends_each_failed_or_unknown_one_once(app, make_tenant,
         db.session.execute(update(Message).where(Message.id == ids[1]).values(status="unknown"))
         db.session.execute(update(Message).where(Message.id == ids[2]).values(status="sent"))
         db.session.commit()
-        assert resend_failed(select(Message), Actor.system()) == 2
+        assert resend_failed(select(Message), Actor.system(), tenant=current_tenant()) == 2
         db.session.commit()
-        assert resend_failed(select(Message), Actor.system()) == 0
+        assert resend_failed(select(Message), Actor.system(), tenant=current_tenant()) == 0
         copies = db.session.scalars(select(Message.resend_of_id).where(Message.resend_of_id.is_not(None)))
         assert sorted(copies) == ids[:2]
 
@@ -542,6 +550,7 @@ def test_a_job_waits_for_commit_and_a_rollback_sends_nothing(app, make_tenant, d
     with tenant_scope("acme", app):
         queue_email(
             "signin_link",
+            tenant=current_tenant(),
             to="paul@acme-client.fr",
             name="Paul",
             language="en",

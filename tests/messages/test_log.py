@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tenants import current_tenant
 from tests.conftest import login
 from tests.messages.outreach_world import build_outreach_world, english, messages, text
 
@@ -182,7 +183,9 @@ def test_sms_outbox_only_without_a_gateway(app, make_app, client, world, jobs):
     with tenant_scope("acme", app):
         session = db.session.get(TrainingSession, world.session_id)
         bob = db.session.get(Participant, world.people["bob"])
-        assert outreach.invite(session, bob, Actor.system(), channel="sms").channels == ("sms",)
+        assert outreach.invite(
+            session, bob, Actor.system(), tenant=current_tenant(), channel="sms"
+        ).channels == ("sms",)
         db.session.commit()
     jobs()
     assert login(client, "acme", world.admin).status_code == 303

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tenants import current_tenant
 from tests.conftest import login, run_jobs
 from tests.messages.outreach_world import (
     PEOPLE,
@@ -129,7 +130,7 @@ def test_channel_follows_the_organizations_choice(app, make_tenant, smtp_server,
     world = build_outreach_world(app, make_tenant, channels=channels)
     with tenant_scope("acme", app), force_locale("en"):
         session = db.session.get(TrainingSession, world.session_id)
-        outcome = outreach.invite_all(session, Actor.system())
+        outcome = outreach.invite_all(session, Actor.system(), tenant=current_tenant())
         got = {p.first_name.lower(): set(chs) for p, chs in outcome.sent}
         skipped = {p.first_name.lower(): str(reason) for p, reason in outcome.skipped}
         db.session.commit()
@@ -239,13 +240,13 @@ def test_two_clicks_at_once_invite_once_and_a_failed_invitation_is_sent_again(ap
     world = build_outreach_world(app, make_tenant)
     with tenant_scope("acme", app):
         session = db.session.get(TrainingSession, world.session_id)
-        first = outreach.invite_all(session, Actor.system("test"))
+        first = outreach.invite_all(session, Actor.system("test"), tenant=current_tenant())
         db.session.commit()
         assert len(first.sent) == 3
         # The second click read "nobody invited yet" before the first committed.
         monkeypatch.setattr(outreach, "_invited", lambda session: set())
         monkeypatch.setattr(outreach, "last_invitations", lambda session: {})
-        second = outreach.invite_all(session, Actor.system("test"))
+        second = outreach.invite_all(session, Actor.system("test"), tenant=current_tenant())
         db.session.commit()
         assert second.sent == [] and len(second.already) == 3
         assert len(messages(app, "acme", template="invitation_signin")) == 3
@@ -259,7 +260,7 @@ def test_two_clicks_at_once_invite_once_and_a_failed_invitation_is_sent_again(ap
         db.session.execute(update(Message).where(Message.id == failed_id).values(status=FAILED))
         db.session.commit()
         session = db.session.get(TrainingSession, world.session_id)
-        third = outreach.invite_all(session, Actor.system("test"))
+        third = outreach.invite_all(session, Actor.system("test"), tenant=current_tenant())
         db.session.commit()
         assert len(third.sent) == 1 and len(third.already) == 2
         assert len(messages(app, "acme", template="invitation_signin")) == 4

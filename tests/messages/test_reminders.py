@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel import dates
 
+from tenants import current_tenant
 from tests.conftest import login
 from tests.messages.outreach_world import build_outreach_world, dev_sms, english, messages, text
 
@@ -250,7 +251,7 @@ def test_a_withdrawn_link_is_not_sent_by_the_job_but_an_invitation_renews_it(app
     with tenant_scope("acme", app):
         session = db.session.get(TrainingSession, world.session_id)
         bob = db.session.get(Participant, world.people["bob"])
-        assert outreach.invite(session, bob, Actor.system()).channels == ("email",)
+        assert outreach.invite(session, bob, Actor.system(), tenant=current_tenant()).channels == ("email",)
         db.session.commit()
     (invitation,) = messages(app, "acme", template="invitation_signin")
     path = re.search(r"http://localhost(/acme/sign/\S+)", invitation.body_text).group(1)

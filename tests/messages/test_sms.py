@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
+from tenants import current_tenant
 from tests.conftest import run_jobs
 from tests.messages.test_delivery import backdate, rows, send_now, world_of
 
@@ -119,6 +120,7 @@ def text(app, slug: str, to: str, participant_id: int | None = None, **context) 
     with tenant_scope(slug, app):
         message = queue_sms(
             "signin_link",
+            tenant=current_tenant(),
             to=to,
             name="Sam Texto",
             language="en",

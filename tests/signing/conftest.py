@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tenants import current_tenant
+
 
 @dataclass
 class World:
@@ -152,7 +154,7 @@ def link_path(app, world: World, participant_id: int) -> str:
     with tenant_scope(world.slug, app):
         session = db.session.get(TrainingSession, world.session_id)
         link = signin_links.trainee_link(session, db.session.get(Participant, participant_id), Actor.system())
-        token = signin_links.token_of(link)
+        token = signin_links.token_of(link, current_tenant())
         db.session.commit()
     return f"/{world.slug}/sign/{token}"
 
