@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.staff import privacy_views  # noqa: F401 - its routes are on the staff blueprint
     from blueprints.staff.views import bp as staff
     from blueprints.tasks.views import bp as tasks
+    from blueprints.trainings import timetable_views  # noqa: F401 - routes on the trainings blueprint
     from blueprints.trainings.views import bp as trainings
 
     for bp in (public, staff, accounts, audit, tasks, trainings, settings, privacy):

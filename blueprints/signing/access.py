@@ -84,18 +84,20 @@ def guard_login() -> None:
         abort(login_manager.unauthorized())
 
 
-def slot_or_404(slot_id: int) -> Slot:
-    slot = db.session.get(Slot, slot_id)
-    if slot is None:
-        abort(404)
-    return slot
-
-
-def session_or_404(session_id: int) -> TrainingSession:
+def facilitated_session(session_id: int) -> tuple[TrainingSession, Facilitation]:
+    """The session and who runs it; 404 when it does not exist or is not theirs (login when nobody is)."""
     found = db.session.get(TrainingSession, session_id)
     if found is None:
         abort(404)
-    return found
+    return found, facilitation(found)
+
+
+def facilitated_slot(slot_id: int) -> tuple[Slot, Facilitation]:
+    """The half-day and who runs it, as ``facilitated_session``."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None:
+        abort(404)
+    return slot, facilitation(slot.session)
 
 
 def kiosk_open(slot: Slot) -> bool:

@@ -42,8 +42,7 @@ poll_bp = Blueprint("signing_live", __name__)
 @bp.get("/sessions/<int:session_id>/live")
 def session_live(session_id: int):
     access.guard_login()
-    training_session = access.session_or_404(session_id)
-    access.facilitation(training_session)
+    training_session, _who = access.facilitated_session(session_id)
     now = utcnow()
     slots = list(training_session.slots)
     states = services.states_of(slots)
@@ -92,8 +91,7 @@ def _live_context(slot: Slot, who, *, error=None):
 @writes(none="shows the half-day; its live state row (room secret) is made on first view")
 def slot_live(slot_id: int):
     access.guard_login()
-    slot = access.slot_or_404(slot_id)
-    who = access.facilitation(slot.session)
+    slot, who = access.facilitated_slot(slot_id)
     return render("signing/live.html", "signing/_roster.html", **_live_context(slot, who))
 
 
@@ -101,8 +99,7 @@ def slot_live(slot_id: int):
 @writes(none="shows the room code; the half-day's live state row is made on first view")
 def room_code(slot_id: int):
     access.guard_login()
-    slot = access.slot_or_404(slot_id)
-    access.facilitation(slot.session)
+    slot, _who = access.facilitated_slot(slot_id)
     context = _code_context(slot)
     db.session.commit()
     return render_template("signing/_code.html", slot=slot, **context)
@@ -130,8 +127,7 @@ def _code_context(slot: Slot) -> dict:
 )
 def mark(slot_id: int, participant_id: int):
     access.guard_login()
-    slot = access.slot_or_404(slot_id)
-    who = access.facilitation(slot.session)
+    slot, who = access.facilitated_slot(slot_id)
     participant = db.session.get(Participant, participant_id) or abort(404)
     at = roster.parse_local_time(slot, request.form.get("time", "")) if request.form.get("time") else None
     error = None
@@ -169,8 +165,7 @@ def mark(slot_id: int, participant_id: int):
 @writes("slot.signing_closed")
 def close(slot_id: int):
     access.guard_login()
-    slot = access.slot_or_404(slot_id)
-    who = access.facilitation(slot.session)
+    slot, who = access.facilitated_slot(slot_id)
     signoffs.close_slot(slot, who.actor)
     db.session.commit()
     flash(_("Signing is closed for this slot."), "success")
@@ -181,8 +176,7 @@ def close(slot_id: int):
 @writes("slot.signed_off")
 def signoff(slot_id: int):
     access.guard_login()
-    slot = access.slot_or_404(slot_id)
-    who = access.facilitation(slot.session)
+    slot, who = access.facilitated_slot(slot_id)
     state = services.state_of(slot)
     db.session.commit()
     error, status = None, 200
@@ -217,8 +211,7 @@ def signoff(slot_id: int):
 @writes("slot.kiosk_closed", "slot.kiosk_opened")
 def kiosk(slot_id: int):
     access.guard_login()
-    slot = access.slot_or_404(slot_id)
-    who = access.facilitation(slot.session)
+    slot, who = access.facilitated_slot(slot_id)
     if request.method == "POST":
         if request.form.get("action") == "close":
             access.close_kiosk()
@@ -251,8 +244,7 @@ def kiosk(slot_id: int):
 @writes("attendance.signed")
 def kiosk_sign(slot_id: int, participant_id: int):
     access.guard_login()
-    slot = access.slot_or_404(slot_id)
-    who = access.facilitation(slot.session)
+    slot, who = access.facilitated_slot(slot_id)
     participant = db.session.get(Participant, participant_id) or abort(404)
     if not services.is_enrolled(slot.session, participant):
         abort(404)

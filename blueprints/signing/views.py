@@ -231,8 +231,7 @@ def renew(token: str):
 @writes("signin_link.issued")
 def links(session_id: int):
     access.guard_login()
-    training_session = access.session_or_404(session_id)
-    who = access.facilitation(training_session)
+    training_session, who = access.facilitated_session(session_id)
     lines = []
     for line in roster.roster_of_session(training_session):
         link = signin_links.trainee_link(training_session, line, who.actor)
@@ -302,8 +301,7 @@ def link_reissue(session_id: int, participant_id: int):
 def _participant_link(session_id: int, participant_id: int):
     """The session, who facilitates it, the participant and their link; 404 when any is not theirs to see."""
     access.guard_login()
-    training_session = access.session_or_404(session_id)
-    who = access.facilitation(training_session)
+    training_session, who = access.facilitated_session(session_id)
     participant = db.session.get(Participant, participant_id) or abort(404)
     try:
         link = signin_links.trainee_link(training_session, participant, who.actor)

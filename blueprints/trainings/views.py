@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
@@ -12,28 +10,25 @@ from sqlalchemy import select
 
 from blueprints.accounts.auth import admin_required
 from blueprints.accounts.models import User
-from blueprints.trainings import planning, services, timetable
+from blueprints.trainings import services, timetable
 from blueprints.trainings.access import session_or_404, sessions_query
 from blueprints.trainings.forms import (
     MODALITY_CHOICES,
     NATURE_CHOICES,
     SessionDuplicateForm,
     SessionEditForm,
-    SlotEditForm,
     SlotsGenerateForm,
     TrainingEditForm,
     timezone_choices,
 )
-from blueprints.trainings.models import Slot, Training, TrainingSession
+from blueprints.trainings.models import Training, TrainingSession
 from blueprints.trainings.services import ConfirmationNeeded, PlanningError, SessionData, SlotOptions
-from blueprints.trainings.timetable import SlotData
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from blueprints.web.choices import choices
-from blueprints.web.errors import render_error
-from blueprints.web.htmx import is_fragment_request, render
+from blueprints.web.htmx import render
 from tenants import current_tenant
-from tenants.db import db, utcnow
+from tenants.db import db
 
 bp = Blueprint("trainings", __name__, url_prefix="/<org>")
 
@@ -55,15 +50,15 @@ def nature_label(code: str) -> str:
     return str(dict(NATURE_CHOICES).get(code, code))
 
 
-def _language() -> str:
+def page_language() -> str:
     return str(get_locale() or "fr")
 
 
-def _invalid(template: str, **context):
+def invalid_page(template: str, **context):
     return render_template(template, **context), 422
 
 
-def _field_error(form, error: PlanningError) -> None:
+def field_error(form, error: PlanningError) -> None:
     target = getattr(form, error.field, None) if error.field else None
     (target.errors if target is not None else form.form_errors).append(str(error))
 
@@ -113,13 +108,13 @@ def create():
         try:
             training = services.create_training(_training_data(form), request_actor())
         except PlanningError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Training created. Add its first session."), "success")
             return redirect(url_for("trainings.show", training_id=training.id), 303)
     if form.errors:
-        return _invalid("trainings/training_form.html", form=form, training=None)
+        return invalid_page("trainings/training_form.html", form=form, training=None)
     return render_template("trainings/training_form.html", form=form, training=None)
 
 
@@ -146,13 +141,13 @@ def edit(training_id: int):
             services.update_training(training, _training_data(form), request_actor())
         except PlanningError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("trainings.show", training_id=training.id), 303)
     if form.errors:
-        return _invalid("trainings/training_form.html", form=form, training=training)
+        return invalid_page("trainings/training_form.html", form=form, training=training)
     return render_template("trainings/training_form.html", form=form, training=training)
 
 
@@ -215,11 +210,11 @@ def _session_data(form: SessionEditForm) -> SessionData:
     )
 
 
-def _options(form) -> SlotOptions:
+def slot_options(form) -> SlotOptions:
     return SlotOptions(
         include_holidays=form.include_holidays.data,
         alsace_moselle=form.alsace_moselle.data,
-        language=_language(),
+        language=page_language(),
     )
 
 
@@ -232,11 +227,11 @@ def create_session(training_id: int):
     if form.validate_on_submit():
         try:
             session, skipped = services.create_session(
-                training, _session_data(form), request_actor(), _options(form)
+                training, _session_data(form), request_actor(), slot_options(form)
             )
         except PlanningError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(
@@ -250,16 +245,16 @@ def create_session(training_id: int):
             return redirect(url_for("trainings.session", session_id=session.id), 303)
     context = {"form": form, "training": training, "session": None}
     if form.errors:
-        return _invalid("trainings/session_form.html", **context)
+        return invalid_page("trainings/session_form.html", **context)
     return render_template("trainings/session_form.html", **context)
 
 
-def _session_page_context(session: TrainingSession) -> dict:
+def session_page_context(session: TrainingSession) -> dict:
     return {
         "session": session,
         "training": session.training,
         "can_edit": current_user.is_admin,
-        "days_off": timetable.days_without_slots(session, language=_language()),
+        "days_off": timetable.days_without_slots(session, language=page_language()),
         "generate_form": SlotsGenerateForm(),
     }
 
@@ -268,7 +263,7 @@ def _session_page_context(session: TrainingSession) -> dict:
 @login_required
 def session(session_id: int):
     session = session_or_404(current_user, session_id)
-    return render_template("trainings/session.html", **_session_page_context(session))
+    return render_template("trainings/session.html", **session_page_context(session))
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -285,7 +280,7 @@ def edit_session(session_id: int):
             change = None
             if dates != (session.start_date, session.end_date):
                 change = services.apply_new_dates(
-                    session, *dates, actor, confirm=form.confirm.data == "1", options=_options(form)
+                    session, *dates, actor, confirm=form.confirm.data == "1", options=slot_options(form)
                 )
         except ConfirmationNeeded as needed:
             db.session.rollback()
@@ -294,7 +289,7 @@ def edit_session(session_id: int):
             )
         except PlanningError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             if change is not None:
@@ -311,7 +306,7 @@ def edit_session(session_id: int):
             return redirect(url_for("trainings.session", session_id=session.id), 303)
     context = {"form": form, "training": session.training, "session": session}
     if form.errors:
-        return _invalid("trainings/session_form.html", **context)
+        return invalid_page("trainings/session_form.html", **context)
     return render_template("trainings/session_form.html", **context)
 
 
@@ -326,13 +321,13 @@ def duplicate_session(session_id: int):
             copy = services.duplicate_session(session, form.start_date.data, request_actor())
         except PlanningError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Session duplicated, without its participants."), "success")
             return redirect(url_for("trainings.session", session_id=copy.id), 303)
     if form.errors:
-        return _invalid("trainings/session_duplicate.html", form=form, session=session)
+        return invalid_page("trainings/session_duplicate.html", form=form, session=session)
     return render_template("trainings/session_duplicate.html", form=form, session=session)
 
 
@@ -346,157 +341,3 @@ def archive_session(session_id: int):
     db.session.commit()
     flash(_("Session archived.") if archived else _("Session restored."), "success")
     return redirect(url_for("trainings.session", session_id=session.id), 303)
-
-
-# --- slots ---------------------------------------------------------------------------------------------------
-
-
-@bp.post("/sessions/<int:session_id>/slots/generate")
-@admin_required
-@writes("session.slots_generated")
-def generate_slots(session_id: int):
-    """Plan the half-days missing from the session's own dates (nothing is removed)."""
-    session = session_or_404(current_user, session_id)
-    form = SlotsGenerateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    change = services.apply_new_dates(
-        session, session.start_date, session.end_date, request_actor(), confirm=False, options=_options(form)
-    )
-    db.session.commit()
-    if change.added:
-        flash(_("%(count)d slots added.", count=len(change.added)), "success")
-    else:
-        flash(_("No half-day was missing: nothing added."), "success")
-    return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
-
-
-def _slot_data(form: SlotEditForm) -> SlotData:
-    return SlotData(
-        day=form.day.data,
-        start_time=form.start_time.data,
-        end_time=form.end_time.data,
-        label=form.label.data,
-        modality=form.modality.data,
-    )
-
-
-@bp.route("/sessions/<int:session_id>/slots/new", methods=["GET", "POST"])
-@admin_required
-@writes("slot.created")
-def create_slot(session_id: int):
-    session = session_or_404(current_user, session_id)
-    form = SlotEditForm()
-    if request.method == "GET":
-        form.day.data = session.start_date
-        form.modality.data = planning.slot_modality(session.training.modality)
-    if form.validate_on_submit():
-        try:
-            timetable.add_slot(session, _slot_data(form), request_actor())
-        except PlanningError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Slot added."), "success")
-            return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
-    context = {"form": form, "session": session, "slot": None}
-    if form.errors:
-        return _invalid("trainings/slot_form.html", **context)
-    return render_template("trainings/slot_form.html", **context)
-
-
-def _slot_or_404(slot_id: int) -> Slot:
-    slot = db.session.get(Slot, slot_id) or abort(404)
-    session_or_404(current_user, slot.session_id)
-    return slot
-
-
-@bp.route("/slots/<int:slot_id>", methods=["GET", "POST"])
-@admin_required
-@writes("slot.updated")
-def edit_slot(slot_id: int):
-    slot = _slot_or_404(slot_id)
-    session = slot.session
-    form = SlotEditForm(obj=slot)
-    if request.method == "GET":
-        form.start_time.data = planning.local(slot.starts_at, session.timezone).time()
-        form.end_time.data = planning.local(slot.ends_at, session.timezone).time()
-    if form.validate_on_submit():
-        try:
-            timetable.update_slot(slot, _slot_data(form), request_actor())
-        except PlanningError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Slot saved."), "success")
-            return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
-    context = {"form": form, "session": session, "slot": slot}
-    if form.errors:
-        return _invalid("trainings/slot_form.html", **context)
-    return render_template("trainings/slot_form.html", **context)
-
-
-@bp.post("/slots/<int:slot_id>/delete")
-@admin_required
-@writes("slot.deleted")
-def delete_slot(slot_id: int):
-    slot = _slot_or_404(slot_id)
-    session = slot.session
-    try:
-        timetable.delete_slot(slot, request_actor())
-    except PlanningError as error:
-        db.session.rollback()
-        if is_fragment_request():
-            return render_error(409, str(error))
-        flash(str(error), "error")
-        return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
-    db.session.commit()
-    if is_fragment_request():
-        response = render("trainings/session.html", "trainings/_slots.html", **_session_page_context(session))
-        return response
-    flash(_("Slot deleted."), "success")
-    return redirect(url_for("trainings.session", session_id=session.id, _anchor="slots"), 303)
-
-
-# --- calendar ------------------------------------------------------------------------------------------------
-
-
-def _monday(week: str | None) -> date:
-    """``YYYY-Www`` (what <input type=week> sends) to its Monday; this week's when missing or wrong."""
-    if week:
-        try:
-            year, number = week.split("-W")
-            return date.fromisocalendar(int(year), int(number), 1)
-        except ValueError:
-            pass
-    today = planning.local(utcnow(), current_tenant().timezone).date()
-    return today - timedelta(days=today.weekday())
-
-
-def _week_label(day: date) -> str:
-    year, number, _weekday = day.isocalendar()
-    return f"{year}-W{number:02d}"
-
-
-@bp.get("/calendar")
-@login_required
-def calendar():
-    monday = _monday(request.args.get("week"))
-    slots = timetable.week_slots(sessions_query(current_user), monday)
-    days = [monday + timedelta(days=n) for n in range(7)]
-    by_day = {day: [s for s in slots if s.day == day] for day in days}
-    # Weekend columns only when something happens then: a phone shows five days, not seven.
-    shown = [d for d in days if d.weekday() < 5 or by_day[d]]
-    closed = planning.public_holidays(days[0], days[-1], language=_language())
-    return render_template(
-        "trainings/calendar.html",
-        monday=monday,
-        days=shown,
-        by_day=by_day,
-        holidays=closed,
-        week=_week_label(monday),
-        previous_week=_week_label(monday - timedelta(days=7)),
-        next_week=_week_label(monday + timedelta(days=7)),
-    )

@@ -178,3 +178,31 @@ def test_no_circle_among_modules():
 def test_the_circle_finder_finds_circles():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, "abcd") == [["a", "b", "c"]]
     assert circles({"a": {"b"}, "b": set()}, "ab") == []
+
+
+MAX_LINES = 500
+
+
+def test_no_module_is_longer_than_500_lines():
+    """Modules of one purpose: past 500 lines a module holds several; split it by purpose (migrations, tests
+    and vendored files aside: none of them is read here)."""
+    long = []
+    for module, path in sorted(MODULES.items()):
+        with open(path, encoding="utf-8") as source:
+            count = sum(1 for _ in source)
+        if count > MAX_LINES:
+            long.append(f"{module}: {count} lines")
+    assert long == [], "\n".join(long)
+
+
+def test_one_access_module_per_concern_and_no_two_loaders_of_one_name():
+    """Two functions of one name in two guards once meant two rules: trainings/access.py (who may see what)
+    and signing/access.py (who runs a live page) must not define the same loader."""
+    names: dict[str, list[str]] = defaultdict(list)
+    for module in ("blueprints.trainings.access", "blueprints.signing.access"):
+        with open(MODULES[module], encoding="utf-8") as source:
+            tree = ast.parse(source.read())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                names[node.name].append(module)
+    assert {name: where for name, where in names.items() if len(where) > 1} == {}
