@@ -21,11 +21,12 @@ PACKAGES = ("tenants", "blueprints", "jobs")
 FLOORS = (
     # Tenancy, the database, the scope, storage, the migration runner: knows nothing of any area.
     ("ground", ("tenants", "tenants.*")),
+    # Queue plumbing: queue names, enqueue after commit, the failure hook, the schedule (by dotted name). It
+    # imports no job family and no blueprint.
+    ("queue", ("jobs",)),
     # Helpers with no area of their own (spreadsheet cells, phone numbers, uploads) and the transports that
     # carry mail and SMS out of the machine.
     ("shared", ("blueprints.shared", "blueprints.shared.*")),
-    # Queue plumbing: queue names, enqueue after commit, the failure hook, the schedule (by dotted name).
-    ("queue", ("jobs",)),
     # HTTP plumbing shared by every page: htmx, redirects, errors, languages, security headers, keys.
     ("web", ("blueprints.web", "blueprints.web.*")),
     # The areas' models, forms and services.
