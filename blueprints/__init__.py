@@ -1,4 +1,4 @@
-"""One blueprint per area."""
+"""The area registry: each area's tables and seed rows for the ground, and its blueprints for the app."""
 
 from __future__ import annotations
 
