@@ -207,3 +207,27 @@ def test_one_access_module_per_concern_and_no_two_loaders_of_one_name():
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
                 names[node.name].append(module)
     assert {name: where for name, where in names.items() if len(where) > 1} == {}
+
+
+def test_areas_register_their_tables_and_seed_rows_with_the_ground(app, make_tenant):
+    """The ground knows the areas' tables only from their registration, and runs their seeds in a new schema."""
+    from sqlalchemy import select
+
+    from blueprints.audit.models import AuditEvent
+    from blueprints.audit.services import Actor, record
+    from tenants import schema, tenant_scope
+    from tenants.db import db
+
+    assert "blueprints.signing.models" in schema.registered_models()
+    assert "tenant.enrollments" in schema.metadata("tenant").tables
+
+    def seed(session):
+        record(Actor.system("seed"), "organization.seeded", object_type="organization", session=session)
+
+    schema.register_seed("tenant", seed)
+    try:
+        make_tenant("acme", admin="ada@acme.fr")
+    finally:
+        schema._SEEDS["tenant"].pop(f"{seed.__module__}.{seed.__qualname__}")
+    with tenant_scope("acme", app):
+        assert db.session.scalars(select(AuditEvent.action)).all()[:1] == ["organization.seeded"]
