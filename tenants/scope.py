@@ -71,10 +71,6 @@ class Scope:
         return self.clock()
 
     @property
-    def tenant_language(self) -> str | None:
-        return self.language or (self.tenant.language if self.tenant else None)
-
-    @property
     def tenant_timezone(self) -> str | None:
         return self.timezone or (self.tenant.timezone if self.tenant else None)
 

@@ -40,14 +40,6 @@ class CheckedFile:
     pages: int = 0
 
 
-def read_limited(stream, max_bytes: int) -> bytes:
-    """At most ``max_bytes`` of ``stream``; one byte more is read, so a larger file is told apart."""
-    data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise UploadProblem(TOO_LARGE)
-    return data
-
-
 def sniff(data: bytes) -> str | None:
     """The content type the first bytes announce, among the ones Emarge accepts."""
     for magic, content_type in MAGIC:
