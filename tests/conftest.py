@@ -6,12 +6,14 @@ template built once per run, so nothing depends on what a previous test or run l
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import shutil
 import smtplib
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -144,8 +146,15 @@ def _free_port() -> int:
 
 
 # --- databases -----------------------------------------------------------------------------------------------
-
-_counter = itertools.count()
+#
+# Built once per run: the platform schema at head (seeded), and blank tenant schemas at head. Each test then gets
+# a database in that state without rebuilding it. On SQLite: a copy of the platform file in the test's own
+# instance folder, and tenant files copied from a blank one instead of made by DDL. On PostgreSQL: one database
+# for the run, put back before each test: every schema a test used is emptied (TRUNCATE) and becomes a spare
+# again, unless its structure changed (a migration test), which drops it; the platform is emptied and reseeded.
+# Provisioning then adopts a spare (a rename) instead of running the DDL. A test marked ``fresh_schema`` gets
+# the real DDL. Per-test rollback is not used: nearly every test commits through the app's own sessions, and many
+# from other threads or processes (live servers, RQ workers), which one outer transaction cannot hold.
 
 
 def _base_config(instance: str) -> dict:
@@ -175,21 +184,31 @@ def _base_config(instance: str) -> dict:
     }
 
 
+@dataclass
+class SqliteTemplate:
+    platform: str
+    blank_tenant: str
+
+
 @pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory):
+def _sqlite_template(tmp_path_factory) -> SqliteTemplate:
     from app import create_app
-    from tenants.db import db
-    from tenants.migrate import build_platform
+    from tenants.db import db, detach_all, tenant_file
+    from tenants.migrate import build_platform, build_tenant
 
     folder = tmp_path_factory.mktemp("sqlite-template")
     app = create_app(
         {**_base_config(str(folder)), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/platform.db"}
     )
-    with app.app_context(), db.engine.begin() as connection:
-        build_platform(connection)
     with app.app_context():
+        with db.engine.begin() as connection:
+            build_platform(connection)
+        with db.engine.connect() as connection:
+            with connection.begin():
+                build_tenant(connection, "tenant_blank")
+            detach_all(connection)
         db.engine.dispose()
-    return folder / "platform.db"
+    return SqliteTemplate(str(folder / "platform.db"), tenant_file(str(folder), "tenant_blank"))
 
 
 def _pg_admin():
@@ -198,31 +217,224 @@ def _pg_admin():
     return psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True)
 
 
+SPARE = "spare_"
+SPARES = 4
+# The structure of a schema (tables, columns and types, indexes, constraints), without its name.
+_FINGERPRINTS = """
+SELECT n.nspname, md5(coalesce((
+    SELECT string_agg(c.relname || ':' || c.relkind::text || ':' || coalesce((
+        SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text,
+                          ',' ORDER BY a.attnum)
+        FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), ''), ';'
+        ORDER BY c.relname)
+    FROM pg_class c WHERE c.relnamespace = n.oid), '') || '|' || coalesce((
+    SELECT string_agg(k.conname || ':' || k.contype::text, ';' ORDER BY k.conname)
+    FROM pg_constraint k WHERE k.connamespace = n.oid), ''))
+FROM pg_namespace n WHERE n.nspname = ANY(%s)
+"""
+_SCHEMAS = """
+SELECT nspname FROM pg_namespace
+WHERE nspname NOT LIKE 'pg\\_%%' AND nspname NOT IN ('information_schema', 'public', 'pristine_platform')
+"""
+
+
+class PgDatabase:
+    """The run's PostgreSQL database, put back to its built state before each test (see above)."""
+
+    def __init__(self, name: str):
+        from sqlalchemy.engine import make_url
+
+        self.name = name
+        self.url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        self.spares = 0
+
+    def _connect(self):
+        import psycopg
+
+        return psycopg.connect(self.url.replace("+psycopg", ""), autocommit=True)
+
+    def build(self, tmp_path) -> None:
+        from sqlalchemy import text
+
+        from app import create_app
+        from tenants.db import db
+        from tenants.migrate import build_platform, build_tenant
+
+        with _pg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{self.name}"')
+        app = create_app({**_base_config(str(tmp_path)), "SQLALCHEMY_DATABASE_URI": self.url})
+        with app.app_context():
+            with db.engine.begin() as connection:
+                build_platform(connection)
+            with db.engine.begin() as connection:
+                build_tenant(connection, f"{SPARE}0")
+                connection.execute(text("CREATE SCHEMA pristine_platform"))
+            db.engine.dispose()
+        with self._connect() as conn:
+            self.tenant_print, self.platform_print = (
+                dict(conn.execute(_FINGERPRINTS, ([f"{SPARE}0", "platform"],)).fetchall())[k]
+                for k in (f"{SPARE}0", "platform")
+            )
+            self.platform_tables = self._tables(conn, "platform")
+            self.seeded = [
+                table
+                for table in self.platform_tables
+                if conn.execute(f'SELECT EXISTS (SELECT 1 FROM platform."{table}")').fetchone()[0]
+            ]
+            for table in self.seeded:
+                conn.execute(f'CREATE TABLE pristine_platform."{table}" AS TABLE platform."{table}"')
+            self.sequences = conn.execute(
+                "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'platform' "
+                "AND last_value IS NOT NULL"
+            ).fetchall()
+        self.spares = 1
+        self.reset(minimum=SPARES)
+
+    @staticmethod
+    def _tables(conn, schema: str) -> list[str]:
+        return [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename <> 'alembic_version'",
+                (schema,),
+            )
+        ]
+
+    def reset(self, minimum: int = 0) -> None:
+        """Back to the built state: what the last test left is emptied or dropped; the platform reseeded."""
+        from app import create_app
+        from tenants.db import db
+        from tenants.migrate import build_tenant
+
+        with self._connect() as conn:
+            # Whatever the last test left connected (a worker it killed, a pool it did not dispose) lets go.
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            used = [row[0] for row in conn.execute(_SCHEMAS) if not row[0].startswith(SPARE)]
+            prints = dict(conn.execute(_FINGERPRINTS, (used,)).fetchall()) if used else {}
+            if prints.get("platform") != self.platform_print:
+                raise _Rebuild()
+            keep = [s for s in used if s != "platform" and prints[s] == self.tenant_print]
+            versions = self._versions(conn, keep)
+            keep = [s for s in keep if versions.get(s) == self.tenant_version]
+            tables = [f'platform."{t}"' for t in self.platform_tables]
+            for schema in keep:
+                tables += [f'"{schema}"."{t}"' for t in self._tables(conn, schema)]
+            with conn.transaction():
+                conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+                for table in self.seeded:
+                    conn.execute(f'INSERT INTO platform."{table}" SELECT * FROM pristine_platform."{table}"')
+                for sequence, value in self.sequences:
+                    conn.execute("SELECT setval(%s, %s)", (f"platform.{sequence}", value))
+                for schema in used:
+                    if schema == "platform":
+                        continue
+                    if schema in keep:
+                        conn.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{SPARE}{self.spares}"')
+                        self.spares += 1
+                    else:
+                        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        missing = minimum - sum(1 for _ in self._spare_names())
+        if missing > 0:
+            app = create_app({**_base_config("/nonexistent"), "SQLALCHEMY_DATABASE_URI": self.url})
+            with app.app_context():
+                for _ in range(missing):
+                    with db.engine.begin() as connection:
+                        build_tenant(connection, f"{SPARE}{self.spares}")
+                    self.spares += 1
+                db.engine.dispose()
+
+    @property
+    def tenant_version(self) -> str:
+        from tenants.schema import head
+
+        return head("tenant")
+
+    @staticmethod
+    def _versions(conn, schemas: list[str]) -> dict[str, str]:
+        present = [
+            row[0]
+            for row in conn.execute(
+                "SELECT schemaname FROM pg_tables WHERE tablename = 'alembic_version' AND schemaname = ANY(%s)",
+                (schemas,),
+            )
+        ]
+        if not present:
+            return {}
+        union = " UNION ALL ".join(f"SELECT '{s}', version_num FROM \"{s}\".alembic_version" for s in present)
+        return dict(conn.execute(union).fetchall())
+
+    def _spare_names(self):
+        with self._connect() as conn:
+            return [
+                row[0]
+                for row in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spare\\_%'")
+            ]
+
+    def drop(self) -> None:
+        with _pg_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class _Rebuild(Exception):
+    """A test changed the platform's structure: the database is built again."""
+
+
 @pytest.fixture(scope="session")
-def _pg_template(tmp_path_factory):
+def _pg_database(tmp_path_factory):
     if not HAVE_PG:
         pytest.skip("PostgreSQL not reachable")
-    from sqlalchemy.engine import make_url
+    database = PgDatabase(f"emarge_t_{os.getpid()}")
+    database.build(tmp_path_factory.mktemp("pg-template"))
+    yield database
+    database.drop()
 
-    from app import create_app
-    from tenants.db import db
-    from tenants.migrate import build_platform
 
-    name = f"emarge_tpl_{os.getpid()}"
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    app = create_app(
-        {**_base_config(str(tmp_path_factory.mktemp("pg-template"))), "SQLALCHEMY_DATABASE_URI": url}
-    )
-    with app.app_context():
-        with db.engine.begin() as connection:
-            build_platform(connection)
-        db.engine.dispose()
-    yield name
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def _adopt_spare(connection, schema: str) -> bool:
+    """Rename a spare blank schema to ``schema`` in the provisioning transaction; False if none is free."""
+    from sqlalchemy import text
+
+    from tenants.db import bind_schema
+
+    spares = connection.execute(
+        text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spare\\_%' ORDER BY nspname")
+    ).scalars()
+    for spare in list(spares):
+        # Two sign-ups at once never take the same one.
+        if connection.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:s))"), {"s": spare}).scalar():
+            connection.execute(text(f'ALTER SCHEMA "{spare}" RENAME TO "{schema}"'))
+            bind_schema(connection, schema)
+            return True
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _tenants_from_templates(request, monkeypatch):
+    """Provisioning takes a ready blank tenant schema (or file) instead of running the DDL, unless the test
+    is marked ``fresh_schema``."""
+    if request.node.get_closest_marker("fresh_schema"):
+        return
+    import tenants.provisioning
+    from tenants.db import bind_schema, tenant_file
+    from tenants.migrate import build_tenant
+
+    def build(connection, schema):
+        if connection.dialect.name == "sqlite":
+            from flask import current_app
+
+            blank = request.getfixturevalue("_sqlite_template").blank_tenant
+            target = tenant_file(current_app.instance_path, schema)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(blank, target)
+            bind_schema(connection, schema)
+            return
+        if not _adopt_spare(connection, schema):
+            build_tenant(connection, schema)
+
+    monkeypatch.setattr(tenants.provisioning, "build_tenant", build)
 
 
 @pytest.fixture
@@ -237,25 +449,20 @@ def app_config(backend, tmp_path, request):
     instance.mkdir()
     config = _base_config(str(instance))
     if backend == "sqlite":
-        shutil.copy(request.getfixturevalue("_sqlite_template"), instance / "platform.db")
+        shutil.copy(request.getfixturevalue("_sqlite_template").platform, instance / "platform.db")
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance}/platform.db"
-        yield config
-        return
+        return config
     from redis import Redis
-    from sqlalchemy.engine import make_url
 
-    template = request.getfixturevalue("_pg_template")
-    name = f"emarge_t_{os.getpid()}_{next(_counter)}"
-    with _pg_admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    database = request.getfixturevalue("_pg_database")
+    try:
+        database.reset()
+    except _Rebuild:
+        database.build(tmp_path / "rebuild")
     Redis.from_url(REDIS_URL).flushdb()
-    config["SQLALCHEMY_DATABASE_URI"] = (
-        make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    )
+    config["SQLALCHEMY_DATABASE_URI"] = database.url
     config["REDIS_URL"] = REDIS_URL
-    yield config
-    with _pg_admin() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return config
 
 
 @pytest.fixture
@@ -370,8 +577,9 @@ def jobs(app):
     return lambda: run_jobs(app)
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="session")
+def _chromium():
+    """One Chromium for the whole run; each test gets its own contexts (``browser``), closed after it."""
     if not HAVE_CHROMIUM:
         pytest.skip("Chromium is not installed (/usr/bin/chromium): browser tests skipped")
     from playwright.sync_api import sync_playwright
@@ -390,3 +598,41 @@ def browser():
         )
         yield b
         b.close()
+
+
+@pytest.fixture
+def browser(_chromium):
+    yield _chromium
+    # Cookies, storage and pages of one test never reach the next.
+    for context in list(_chromium.contexts):
+        context.close()
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` served over real HTTP on a free local port, in a thread, for as long as the block lasts."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(make_app):
+    """``live_server(app)`` or ``live_server(**config)``: the base URL of an app served until the test ends
+    (CSRF on, as in production, unless the config says otherwise)."""
+    with ExitStack() as stack:
+
+        def serve(app=None, **overrides):
+            if app is None:
+                app = make_app(**{"WTF_CSRF_ENABLED": True, **overrides})
+            return stack.enter_context(serving(app))
+
+        yield serve

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_login_browser import Phone, live_server  # noqa: F401
+from tests.e2e.test_login_browser import Phone, acme_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
-def test_an_htmx_request_leads_to_the_acknowledgement_page_as_a_whole_page(app, browser, live_server):  # noqa: F811
+def test_an_htmx_request_leads_to_the_acknowledgement_page_as_a_whole_page(app, browser, acme_server):  # noqa: F811
     from blueprints.privacy import policy_versions
     from tenants.db import db
 
-    phone = Phone(browser, live_server)
+    phone = Phone(browser, acme_server)
     try:
         phone.log_in()
         page = phone.page
-        page.goto(f"{live_server}/acme/trainings")
+        page.goto(f"{acme_server}/acme/trainings")
         assert page.locator("#training-q").count() == 1
         with app.app_context():
             policy_versions.publish(

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_login_browser import ARTIFACTS, Phone, live_server  # noqa: F401 (fixture)
+from tests.e2e.test_login_browser import ARTIFACTS, Phone, acme_server  # noqa: F401 (fixture)
 from tests.participants.conftest import add_participant, enroll, make_session
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.slow  # once, on PostgreSQL: a real RQ worker makes the document while the page waits
-def test_a_sheet_is_made_listed_downloaded_and_verified(browser, live_server, app, jobs):  # noqa: F811
+def test_a_sheet_is_made_listed_downloaded_and_verified(browser, acme_server, app, jobs):  # noqa: F811
     from sqlalchemy import select
 
     from blueprints.documents.models import Document
@@ -22,7 +22,7 @@ def test_a_sheet_is_made_listed_downloaded_and_verified(browser, live_server, ap
 
     session_id = make_session(app, title="Gestes et postures")
     enroll(app, session_id, add_participant(app, first_name="Hélène", last_name="Lefèvre"))
-    device = Phone(browser, live_server)
+    device = Phone(browser, acme_server)
     device.context.set_default_timeout(30_000)
     page = device.page
     device.log_in()
@@ -49,7 +49,7 @@ def test_a_sheet_is_made_listed_downloaded_and_verified(browser, live_server, ap
     with tenant_scope("acme", app):
         code = db.session.scalars(select(Document.verification_code)).one()
 
-    public = Phone(browser, live_server)
+    public = Phone(browser, acme_server)
     public.page.goto(f"{device.base}/verify/{code}")
     public.page.set_input_files("input[type=file]", pdf)
     public.page.get_by_role("button", name="Check", exact=True).focus()

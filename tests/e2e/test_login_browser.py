@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, _free_port
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -26,18 +24,10 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def live_server(make_app, make_tenant) -> Iterator[str]:
+def acme_server(make_tenant, live_server) -> str:
+    """Acme (English) served for real, on the same database as ``app``; CSRF on, as in production."""
     make_tenant("acme", admin="ada@acme.fr", name="Acme Formation", language="en")
-    served = make_app(WTF_CSRF_ENABLED=True)  # same database as ``app``; CSRF as in production
-    server = make_server("127.0.0.1", _free_port(), served, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    return live_server()
 
 
 class Phone:
@@ -88,8 +78,8 @@ class Phone:
 
 
 @pytest.fixture
-def phone(browser, live_server) -> Iterator[Phone]:
-    device = Phone(browser, live_server)
+def phone(browser, acme_server) -> Iterator[Phone]:
+    device = Phone(browser, acme_server)
     yield device
     device.context.close()
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_login_browser import ARTIFACTS, Phone, live_server  # noqa: F401 (fixture)
+from tests.e2e.test_login_browser import ARTIFACTS, Phone, acme_server  # noqa: F401 (fixture)
 from tests.participants.conftest import add_participant, make_session
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def phone(browser, live_server, app):  # noqa: F811
+def phone(browser, acme_server, app):  # noqa: F811
     for i, (first, last, company) in enumerate(
         [
             ("Hélène", "Lefèvre", "Crédit Agricole"),
@@ -21,7 +21,7 @@ def phone(browser, live_server, app):  # noqa: F811
         ]
     ):
         add_participant(app, first_name=first, last_name=last, company=company, email=f"p{i}@example.fr")
-    device = Phone(browser, live_server)
+    device = Phone(browser, acme_server)
     yield device
     device.context.close()
 

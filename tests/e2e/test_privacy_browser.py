@@ -4,15 +4,11 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
-
-from tests.conftest import _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -42,16 +38,8 @@ def served(make_app):
 
 
 @pytest.fixture
-def live_server(served) -> Iterator[str]:
-    server = make_server("127.0.0.1", _free_port(), served, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+def site(served, live_server) -> str:
+    return live_server(served)
 
 
 class Visitor:
@@ -107,8 +95,8 @@ class Visitor:
 
 
 @pytest.fixture
-def visitor(browser, live_server) -> Iterator[Visitor]:
-    v = Visitor(browser, live_server)
+def visitor(browser, site) -> Iterator[Visitor]:
+    v = Visitor(browser, site)
     yield v
     assert v.errors == [] or all("favicon" in e or "Failed to load resource" in e for e in v.errors), v.errors
     v.close()
@@ -248,23 +236,23 @@ def test_footer_link_reopens_the_choice_and_withdrawing_stops_at_once(visitor, s
 
 
 @pytest.mark.slow  # once, on PostgreSQL where it runs (the accept test covers both back ends)
-def test_no_javascript_the_banner_still_works(browser, live_server):
+def test_no_javascript_the_banner_still_works(browser, site):
     context = browser.new_context(java_script_enabled=False, locale="en-GB")
     page = context.new_page()
-    page.goto(live_server + "/signup")
+    page.goto(site + "/signup")
     page.locator("#consent-region").get_by_role("link", name="Choose").click()
-    assert page.url.startswith(live_server + "/privacy/choices")
+    assert page.url.startswith(site + "/privacy/choices")
     page.check("#consent-region input[name=audience]")
     page.locator("#consent-region").get_by_role("button", name="Save my choice").click()
-    assert page.url == live_server + "/signup"
+    assert page.url == site + "/signup"
     assert page.locator("#consent-region section.consent").count() == 0
     assert page.locator("meta[name=emarge-audience]").get_attribute("content") == "on"
     context.close()
 
 
 @pytest.mark.slow  # once, on PostgreSQL where it runs (the accept test covers both back ends)
-def test_a_visitor_with_gpc_is_never_measured(browser, live_server, served):
-    v = Visitor(browser, live_server, gpc=True)
+def test_a_visitor_with_gpc_is_never_measured(browser, site, served):
+    v = Visitor(browser, site, gpc=True)
     try:
         v.goto("/")
         assert banner(v.page).count() == 0  # the browser already answered

@@ -3,15 +3,12 @@ and served by another app instance, shows the signature within 2 seconds without
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, _free_port
+from tests.conftest import PASSWORD
 from tests.signing.conftest import build_world, link_path, private_redis
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,31 +28,14 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def _serve(app) -> tuple[str, callable]:
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def stop():
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-    return f"http://127.0.0.1:{server.server_port}", stop
-
-
 @pytest.fixture
-def two_servers(app, make_app, make_tenant) -> Iterator[tuple[str, str, object]]:
+def two_servers(app, make_app, make_tenant, live_server) -> tuple[str, str, object]:
     """Two app instances on one database (and one Redis on PostgreSQL): two web processes, as in production."""
     world = build_world(app, make_tenant)
     redis_url = private_redis(app.config.get("REDIS_URL"))
-    first, stop_first = _serve(make_app(WTF_CSRF_ENABLED=True, REDIS_URL=redis_url))
-    second, stop_second = _serve(make_app(WTF_CSRF_ENABLED=True, REDIS_URL=redis_url))
-    try:
-        yield first, second, world
-    finally:
-        stop_first()
-        stop_second()
+    first = live_server(WTF_CSRF_ENABLED=True, REDIS_URL=redis_url)
+    second = live_server(WTF_CSRF_ENABLED=True, REDIS_URL=redis_url)
+    return first, second, world
 
 
 def _draw_with_a_finger(page, selector: str) -> None:

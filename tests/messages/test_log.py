@@ -209,42 +209,30 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_in_a_browser_invitations_and_filters_update_in_place(app, make_app, make_tenant, browser):
+def test_in_a_browser_invitations_and_filters_update_in_place(app, make_tenant, browser, live_server):
     """With CSRF on and the strict CSP: the invitations fragment swaps, the log's filter pushes its URL."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    from tests.conftest import PASSWORD, _free_port
+    from tests.conftest import PASSWORD
 
     world = build_outreach_world(app, make_tenant, slug="gamma", channels="both")
-    server = make_server("127.0.0.1", _free_port(), make_app(WTF_CSRF_ENABLED=True), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}/gamma"
-    try:
-        context = browser.new_context(locale="en-GB")
-        context.add_init_script(CSP_PROBE)
-        page = context.new_page()
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", world.admin)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.goto(f"{base}/sessions/{world.session_id}")
-        section = f"#invitations-{world.session_id}"
-        page.click(f"{section} button:has-text('Send invitations (4 to send)')")
-        page.wait_for_selector(f"{section} .notice-success")
-        assert "Invitations sent to 4 participants." in page.inner_text(section)
-        assert "Not sent to Eve Client: no SMS consent and no email address." in page.inner_text(section)
-        assert page.url.endswith(f"/sessions/{world.session_id}")  # swapped in place, no reload
+    base = live_server() + "/gamma"
+    context = browser.new_context(locale="en-GB")
+    context.add_init_script(CSP_PROBE)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", world.admin)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{base}/sessions/{world.session_id}")
+    section = f"#invitations-{world.session_id}"
+    page.click(f"{section} button:has-text('Send invitations (4 to send)')")
+    page.wait_for_selector(f"{section} .notice-success")
+    assert "Invitations sent to 4 participants." in page.inner_text(section)
+    assert "Not sent to Eve Client: no SMS consent and no email address." in page.inner_text(section)
+    assert page.url.endswith(f"/sessions/{world.session_id}")  # swapped in place, no reload
 
-        page.goto(f"{base}/messages")
-        page.select_option("#filter-channel", "sms")
-        page.wait_for_url("**channel=sms**")
-        assert page.locator("#message-log tbody tr").count() == 2
-        assert "+33612345678" in page.inner_text("#message-log")
-        assert page.evaluate("window.__csp") == []
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    page.goto(f"{base}/messages")
+    page.select_option("#filter-channel", "sms")
+    page.wait_for_url("**channel=sms**")
+    assert page.locator("#message-log tbody tr").count() == 2
+    assert "+33612345678" in page.inner_text("#message-log")
+    assert page.evaluate("window.__csp") == []

@@ -10,6 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import PASSWORD, login
 
+# What provisioning itself does, DDL included: never from a ready blank schema.
+pytestmark = pytest.mark.fresh_schema
+
 
 def _schemas(app) -> set[str]:
     """Tenant schemas present in the database (PostgreSQL) or as files (SQLite)."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_login_browser import ARTIFACTS, Phone, live_server  # noqa: F401 (fixture)
+from tests.e2e.test_login_browser import ARTIFACTS, Phone, acme_server  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def phone(browser, live_server):  # noqa: F811
-    device = Phone(browser, live_server)
+def phone(browser, acme_server):  # noqa: F811
+    device = Phone(browser, acme_server)
     yield device
     device.context.close()
 
