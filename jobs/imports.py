@@ -17,7 +17,13 @@ logger = logging.getLogger(__name__)
 
 
 @tenant_job
-@writes("enrollment.created", "participant.created", "participant.updated", "participants.imported")
+@writes(
+    "enrollment.created",
+    "participant.created",
+    "participant.updated",
+    "participants.imported",
+    "signin_link.issued",
+)
 def import_participants(
     task_id: int,
     blob_key: str,

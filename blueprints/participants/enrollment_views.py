@@ -104,7 +104,7 @@ def enroll_form(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/enrollments")
 @admin_required
-@writes("enrollment.created", "participant.created")
+@writes("enrollment.created", "participant.created", "signin_link.issued")
 def enroll(session_id: int):
     session = session_or_404(current_user, session_id)
     form = EnrollmentAddForm()

@@ -192,6 +192,7 @@ def _preview(token, meta, parsed, session, mapping, status=None, failure=None):
     "participant.updated",
     "participants.import_started",
     "participants.imported",
+    "signin_link.issued",
 )
 def import_confirm():
     loaded, response = _load_upload(request.form)

@@ -22,6 +22,7 @@ from blueprints.participants import services
 from blueprints.participants.models import FUNDERS, Enrollment, Participant
 from blueprints.participants.services import ParticipantError
 from blueprints.shared.cells import FORMULA_START
+from blueprints.signing.signin_links import issue_links
 from blueprints.trainings.models import TrainingSession
 from tenants.db import db
 
@@ -416,6 +417,7 @@ def run_import(
                     source="import",
                 )
             outcome.enrolled += len(added)
+            issue_links(session, actor, participant_ids=[e.participant_id for e in added])
         db.session.flush()
         if progress is not None:
             progress(min(start + BATCH, total), total)

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from blueprints.audit.services import Actor, record
 from blueprints.participants.models import FUNDERS, Enrollment, Participant
 from blueprints.shared.cells import safe_cell
+from blueprints.signing.signin_links import issue_links
 from blueprints.trainings.models import TrainingSession
 from tenants.db import db, utcnow
 
@@ -268,7 +269,8 @@ def enroll(
     *,
     source: str = "form",
 ) -> Enrollment | None:
-    """Plan ``participant`` in ``session``; None when already enrolled (nothing to do)."""
+    """Plan ``participant`` in ``session``, with their sign-in link; None when already enrolled (nothing to
+    do)."""
     _check_funder(funder)
     if participant.archived_at is not None:
         raise ParticipantError(
@@ -298,6 +300,7 @@ def enroll(
         funder=funder,
         source=source,
     )
+    issue_links(session, actor, participant_ids=[participant.id])
     return enrollment
 
 

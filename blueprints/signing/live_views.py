@@ -88,7 +88,6 @@ def _live_context(slot: Slot, who, *, error=None):
 
 
 @bp.get("/slots/<int:slot_id>/live")
-@writes(none="shows the half-day; its live state row (room secret) is made on first view")
 def slot_live(slot_id: int):
     access.guard_login()
     slot, who = access.facilitated_slot(slot_id)
@@ -96,12 +95,10 @@ def slot_live(slot_id: int):
 
 
 @bp.get("/slots/<int:slot_id>/code")
-@writes(none="shows the room code; the half-day's live state row is made on first view")
 def room_code(slot_id: int):
     access.guard_login()
     slot, _who = access.facilitated_slot(slot_id)
     context = _code_context(slot)
-    db.session.commit()
     return render_template("signing/_code.html", slot=slot, **context)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.signing.roomcodes import new_secret
+from blueprints.trainings.models import Slot
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
 
 # Link kinds.
@@ -70,6 +72,12 @@ class SlotState(TenantBase):
     @property
     def locked(self) -> bool:
         return self.signed_off_at is not None
+
+
+@event.listens_for(Slot, "after_insert")
+def _state_with_the_slot(mapper, connection, slot: Slot) -> None:
+    """A slot is made with its signing state (its room secret), in the same flush: pages only read it."""
+    connection.execute(insert(SlotState.__table__).values(slot_id=slot.id, room_secret=new_secret()))
 
 
 class SlotVersion(TenantBase):

@@ -1,6 +1,7 @@
-"""Personal sign-in links: one per trainee (or facilitator) and session, made on first use, valid until the
-session's last day plus a grace period; reissued (every earlier token stops working), revoked, resolved from a
-token, renewed on the trainee's request."""
+"""Personal sign-in links: one per trainee (or facilitator) and session, issued when the trainee is enrolled or
+the facilitator assigned (or, for one still missing, when invitations are sent or an admin asks), valid until
+the session's last day plus a grace period; reissued (every earlier token stops working), revoked, resolved from
+a token, renewed on the trainee's request. Pages only read them."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from blueprints.signing.services import LINK_GRACE_DAYS, LinkProblem, SigningErr
 from blueprints.signing.tokens import link_token, read_link_token
 from blueprints.trainings.models import TrainingSession
 from tenants import TenantRef
-from tenants.db import db, utcnow
-from tenants.sql import insert_or_nothing
+from tenants.db import NOTED_BY_CALLER, db, note_change, utcnow
+from tenants.sql import insert_ignore, insert_or_nothing
 
 # --- links ---------------------------------------------------------------------------------------------------
 
@@ -71,6 +72,66 @@ def _issue(session: TrainingSession, actor: Actor, *, participant=None, user=Non
     link = _find_link(session, **holder)
     record(actor, "signin_link.issued", link, kind=kind, session_id=session.id, **holder)
     return link
+
+
+def issue_links(session: TrainingSession, actor: Actor, *, participant_ids=(), user_ids=()) -> list[int]:
+    """Links for those of ``session``'s holders who have none yet, in one statement and one audit event
+    (an import enrolls thousands at once). Returns the ids of the holders it issued a link for."""
+    issued = []
+    for kind, column, ids in (
+        (TRAINEE, "participant_id", sorted(set(participant_ids))),
+        (FACILITATOR, "user_id", sorted(set(user_ids))),
+    ):
+        if not ids:
+            continue
+        holder = getattr(SignInLink, column)
+        have = set(
+            db.session.scalars(select(holder).where(SignInLink.session_id == session.id, holder.in_(ids)))
+        )
+        missing = [i for i in ids if i not in have]
+        if not missing:
+            continue
+        expires, now = link_expiry(session), utcnow()
+        rows = [
+            dict(
+                kind=kind,
+                session_id=session.id,
+                nonce=secrets.token_urlsafe(12),
+                issued_at=now,
+                expires_at=expires,
+                **{column: i},
+            )
+            for i in missing
+        ]
+        # Two clicks at once: the unique constraint decides, the second inserts nothing.
+        statement = insert_ignore(
+            SignInLink, db.session.get_bind().dialect.name, ["session_id", column]
+        ).execution_options(**{NOTED_BY_CALLER: True})
+        made = list(db.session.scalars(statement.values(rows).returning(holder)))
+        if made:
+            note_change(db.session, SignInLink.__tablename__)
+            record(
+                actor, "signin_link.issued", session, kind=kind, session_id=session.id, **{column + "s": made}
+            )
+            issued += made
+    return issued
+
+
+def links_of(session: TrainingSession) -> dict[tuple[str, int], SignInLink]:
+    """Every link of ``session`` in one query, by ("participant" or "user", holder id)."""
+    rows = db.session.scalars(select(SignInLink).where(SignInLink.session_id == session.id))
+    return {
+        ("participant", link.participant_id) if link.participant_id else ("user", link.user_id): link
+        for link in rows
+    }
+
+
+def find_trainee_link(session: TrainingSession, participant: Participant) -> SignInLink | None:
+    """The participant's link for ``session`` if it was issued and they are enrolled (a read: pages never
+    issue)."""
+    if not is_enrolled(session, participant):
+        return None
+    return _find_link(session, participant_id=participant.id)
 
 
 def trainee_link(session: TrainingSession, participant: Participant, actor: Actor) -> SignInLink:

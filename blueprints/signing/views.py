@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
@@ -228,54 +229,67 @@ def renew(token: str):
 
 
 @bp.get("/sessions/<int:session_id>/links")
-@writes("signin_link.issued")
 def links(session_id: int):
     access.guard_login()
     training_session, who = access.facilitated_session(session_id)
+    tenant = current_tenant()
+    issued = signin_links.links_of(training_session)
     lines = []
     for line in roster.roster_of_session(training_session):
-        link = signin_links.trainee_link(training_session, line, who.actor)
-        lines.append(
-            (
-                line,
-                link,
-                url_for(
-                    "signing.sign_page", token=signin_links.token_of(link, current_tenant()), _external=False
-                ),
-            )
-        )
+        link = issued.get(("participant", line.id))
+        path = url_for("signing.sign_page", token=signin_links.token_of(link, tenant)) if link else None
+        lines.append((line, link, path))
     own = None
-    if who.user in training_session.facilitators:
-        own_link = signin_links.facilitator_link(training_session, who.user, who.actor)
-        own = url_for("signing.facilitator_entry", token=signin_links.token_of(own_link, current_tenant()))
+    own_link = issued.get(("user", who.user.id))
+    if who.user in training_session.facilitators and own_link is not None:
+        own = url_for("signing.facilitator_entry", token=signin_links.token_of(own_link, tenant))
     facilitators = []
     if who.user.is_admin:
         for person in training_session.facilitators:
-            flink = signin_links.facilitator_link(training_session, person, who.actor)
-            facilitators.append(
-                (
-                    person,
-                    url_for(
-                        "signing.facilitator_entry", token=signin_links.token_of(flink, current_tenant())
-                    ),
-                )
+            flink = issued.get(("user", person.id))
+            path = (
+                url_for("signing.facilitator_entry", token=signin_links.token_of(flink, tenant))
+                if flink
+                else None
             )
-    db.session.commit()
-    base = current_app.config["PUBLIC_BASE_URL"]
+            facilitators.append((person, path))
+    missing = sum(1 for _line, link, _path in lines if link is None) + sum(
+        1 for _person, path in facilitators if path is None
+    )
+    if who.user in training_session.facilitators and own_link is None and not who.user.is_admin:
+        missing += 1
     return render_template(
         "signing/links.html",
         training_session=training_session,
         lines=lines,
         own=own,
         facilitators=facilitators,
-        base=base,
+        missing=missing,
+        base=current_app.config["PUBLIC_BASE_URL"],
     )
+
+
+@bp.post("/sessions/<int:session_id>/links")
+@writes("signin_link.issued")
+def links_issue(session_id: int):
+    """Issue the links still missing (people enrolled or assigned before links were issued with them)."""
+    access.guard_login()
+    training_session, who = access.facilitated_session(session_id)
+    users = training_session.facilitators if who.user.is_admin else [who.user]
+    issued = signin_links.issue_links(
+        training_session,
+        who.actor,
+        participant_ids=[p.id for p in roster.roster_of_session(training_session)],
+        user_ids=[u.id for u in users if u in training_session.facilitators],
+    )
+    db.session.commit()
+    flash(ngettext("%(num)d link issued.", "%(num)d links issued.", len(issued)), "success")
+    return redirect(url_for("signing.links", session_id=session_id), 303)
 
 
 @bp.get("/sessions/<int:session_id>/links/<int:participant_id>/qr")
 def link_qr(session_id: int, participant_id: int):
-    training_session, who, participant, link = _participant_link(session_id, participant_id)
-    db.session.commit()
+    training_session, who, participant, link = _participant_link(session_id, participant_id, issue=False)
     url = external_url("signing.sign_page", token=signin_links.token_of(link, current_tenant()))
     return render_template(
         "signing/qr.html",
@@ -287,22 +301,26 @@ def link_qr(session_id: int, participant_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/links/<int:participant_id>/revoke")
-@writes("signin_link.revoked")
+@writes("signin_link.revoked", "signin_link.issued")
 def link_revoke(session_id: int, participant_id: int):
     return _link_change(session_id, participant_id, "revoke")
 
 
 @bp.post("/sessions/<int:session_id>/links/<int:participant_id>/reissue")
-@writes("signin_link.reissued")
+@writes("signin_link.reissued", "signin_link.issued")
 def link_reissue(session_id: int, participant_id: int):
     return _link_change(session_id, participant_id, "reissue")
 
 
-def _participant_link(session_id: int, participant_id: int):
-    """The session, who facilitates it, the participant and their link; 404 when any is not theirs to see."""
+def _participant_link(session_id: int, participant_id: int, *, issue: bool = True):
+    """The session, who facilitates it, the participant and their link; 404 when any is not theirs to see.
+    ``issue``: a change (POST) issues a link still missing; a page only reads, and a missing link is a 404."""
     access.guard_login()
     training_session, who = access.facilitated_session(session_id)
     participant = db.session.get(Participant, participant_id) or abort(404)
+    if not issue:
+        link = signin_links.find_trainee_link(training_session, participant)
+        return training_session, who, participant, link or abort(404)
     try:
         link = signin_links.trainee_link(training_session, participant, who.actor)
     except SigningError:
@@ -328,14 +346,23 @@ def _link_change(session_id: int, participant_id: int, action: str):
     return redirect(url_for("signing.links", session_id=session_id), 303)
 
 
-@bp.get("/facilitate/<token>")
+@bp.route("/facilitate/<token>", methods=["GET", "POST"])
 @never_measured
 @writes("signin_link.facilitator_used")
 def facilitator_entry(token: str):
+    """The page says whose link it is; its button opens the live pages. Opening the link changes nothing,
+    so a mail scanner that follows it neither uses it nor writes it in the audit trail."""
     try:
         link = signin_links.resolve_link(token, FACILITATOR, tenant=current_tenant())
     except LinkProblem as problem:
         return _link_problem(problem, token)
+    if request.method == "GET":
+        page = render_template(
+            "signing/facilitator_entry.html",
+            training_session=db.session.get(services.TrainingSession, link.session_id),
+            user=db.session.get(services.User, link.user_id),
+        )
+        return _trainee_headers(make_response(page, 200))
     access.add_grant(link)
     link.last_used_at = utcnow()
     user = db.session.get(services.User, link.user_id)

@@ -5,7 +5,7 @@ Each state-changing route and job says what it writes with ``@writes("participan
 writes no audit event with ``@writes(none="...")`` (a sign-in, a consent proof that is its own record). At every
 commit the guard compares what the transaction changed (rows added, changed or deleted, bulk statements
 included) with the audit events it holds. A change without an event, or an event of an action the route did not
-declare, is refused where ``AUDIT_GUARD`` is "raise" (the test suite), logged otherwise: a user's action is never
+declare, or any write at all from a GET, is refused where ``AUDIT_GUARD`` is "raise" (the test suite), logged otherwise: a user's action is never
 lost to a missing declaration in production. tests/architecture/test_audit.py walks every POST route.
 """
 
@@ -49,6 +49,8 @@ BOOKKEEPING = frozenset(
     }
 )
 _ACTIONS = "emarge_audited_actions"
+# Requests that only read: they change no row at all (tests/architecture/test_reads.py walks them).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Unaudited(RuntimeError):
@@ -125,20 +127,30 @@ def _where() -> tuple[str, Callable | None]:
     return "", None
 
 
+def _reading() -> bool:
+    """A GET (or HEAD) being dispatched: it reads, it never writes, bookkeeping included."""
+    return has_request_context() and bool(g.get("emarge_dispatching")) and request.method in SAFE_METHODS
+
+
 def _before_commit(session) -> None:
     # What the commit is about to flush counts too (the audit event is often the last thing added).
     session.flush()
-    changed = session.info.get(CHANGED_TABLES, set()) - BOOKKEEPING
+    touched = session.info.get(CHANGED_TABLES, set())
+    changed = touched - BOOKKEEPING
     actions = set(session.info.get(_ACTIONS, []))
     _forget(session)
-    if not changed and not actions:
+    if not touched and not actions:
         return
     where, func = _where()
     if not where:
         return  # a command or a test fixture: the operator's own act
     declared = declaration(func)
     problem = None
-    if declared is None:
+    if _reading():
+        problem = f"{where} is a {request.method}, yet it writes {sorted(touched | actions)}"
+    elif not changed and not actions:
+        return
+    elif declared is None:
         problem = f"{where} changes {sorted(changed or actions)} but declares no audit action (@writes)"
     elif declared[1] is not None:
         if actions:

@@ -217,7 +217,8 @@ def test_facilitators_get_their_personal_link(app, client, make_tenant, smtp_ser
     assert "Acme Formation made you a facilitator of this session" in plain
     url = smtp_server.link(email, r"http://localhost/acme/facilitate/\S+")
     fresh = english(app.test_client())
-    opened = fresh.get(_path(url))
+    assert "Open the live pages" in text(fresh.get(_path(url)))
+    opened = fresh.post(_path(url))
     assert opened.status_code == 303 and f"/sessions/{world.session_id}/live" in opened.headers["Location"]
     assert fresh.get(opened.headers["Location"]).status_code == 200
     # The log keeps no copy of a link that opens the live pages without a password.

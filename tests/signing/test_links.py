@@ -130,14 +130,20 @@ def test_a_facilitator_outside_the_session_sees_no_link(app, client, world):
 
 def test_facilitators_personal_link_opens_the_live_page_without_password(app, client, world):
     login(client, world.slug, world.facilitator)
-    page = client.get(f"/{world.slug}/sessions/{world.session_id}/links").get_data(as_text=True)
+    links = f"/{world.slug}/sessions/{world.session_id}/links"
+    assert "Issue the missing links" in client.get(links).get_data(as_text=True)  # none made by a page
+    assert client.post(links).status_code == 303
+    page = client.get(links).get_data(as_text=True)
     own = page.split('id="own-link" class="link-input" readonly value="http://localhost', 1)[1].split('"', 1)[
         0
     ]
 
     freelance = app.test_client()
     assert freelance.get(f"/{world.slug}/slots/{world.open_slot}/live").status_code == 302  # to the login
-    entry = freelance.get(own)
+    opened = freelance.get(own)  # a mail scanner that follows the link neither uses it nor is let in
+    assert opened.status_code == 200 and "Open the live pages" in opened.get_data(as_text=True)
+    assert freelance.get(f"/{world.slug}/slots/{world.open_slot}/live").status_code == 302
+    entry = freelance.post(own)
     assert entry.status_code == 303 and entry.headers["Location"].endswith(
         f"/sessions/{world.session_id}/live"
     )
