@@ -181,18 +181,10 @@ def build_sheet_world(
         if signed_off:
             for s in slot_rows:
                 blob = storage().put(png(), content_type="image/png", filename="facilitator-signature.png")
-                db.session.add(
-                    SlotState(
-                        slot_id=s.id,
-                        room_secret="x" * 32,
-                        closed_at=s.ends_at,
-                        signed_off_at=s.ends_at,
-                        signed_off_by_user_id=fred.id,
-                        signed_off_by_name=fred.full_name,
-                        signature_blob_id=int(blob.key),
-                        signature_sha256=blob.sha256,
-                    )
-                )
+                state = db.session.get(SlotState, s.id)  # made with the slot
+                state.closed_at = state.signed_off_at = s.ends_at
+                state.signed_off_by_user_id, state.signed_off_by_name = fred.id, fred.full_name
+                state.signature_blob_id, state.signature_sha256 = int(blob.key), blob.sha256
         db.session.commit()
     return world
 
