@@ -65,6 +65,10 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
         db.session.add_all([training, session, slot, participant])
         db.session.flush()
         db.session.add(Enrollment(session_id=session.id, participant_id=participant.id))
+        from blueprints.signing.signin_links import issue_links
+        from tenants.scope import Actor
+
+        issue_links(session, Actor.system("fixture"), participant_ids=[participant.id])
         message = Message(
             channel="email",
             template="invitation_signin",
