@@ -60,16 +60,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-# The tables a session's transaction changed, for the audit guard (blueprints/web/audit_guard.py).
-CHANGED_TABLES = "emarge_changed_tables"
-# A statement whose effect its caller notes itself (an insert that may insert nothing).
-NOTED_BY_CALLER = "emarge_noted_by_caller"
-
-
-def note_change(session, *tables: str) -> None:
-    session.info.setdefault(CHANGED_TABLES, set()).update(tables)
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

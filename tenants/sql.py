@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tenants.db import NOTED_BY_CALLER, note_change
+from tenants.changes import NOTED_BY_CALLER, note_change
 
 
 def dialect_insert(dialect_name: str):

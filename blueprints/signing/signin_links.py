@@ -24,7 +24,8 @@ from blueprints.signing.services import LINK_GRACE_DAYS, LinkProblem, SigningErr
 from blueprints.signing.tokens import link_token, read_link_token
 from blueprints.trainings.models import TrainingSession
 from tenants import TenantRef
-from tenants.db import NOTED_BY_CALLER, db, note_change, utcnow
+from tenants.changes import NOTED_BY_CALLER, note_change
+from tenants.db import db, utcnow
 from tenants.sql import insert_ignore, insert_or_nothing
 
 # --- links ---------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 
 from tenants import current_scope
-from tenants.db import CHANGED_TABLES, NOTED_BY_CALLER, note_change
+from tenants.changes import changed_tables
 
 logger = logging.getLogger(__name__)
 
@@ -79,40 +79,12 @@ def declaration(func: Callable | None):
     return None
 
 
-def _track(session, tables: set[str], actions: list[str]) -> None:
-    note_change(session, *tables)
+def _after_flush(session, flush_context) -> None:
+    actions = [obj.action for obj in session.new if getattr(obj, "__tablename__", None) == AUDIT_TABLE]
     session.info.setdefault(_ACTIONS, []).extend(actions)
 
 
-def _after_flush(session, flush_context) -> None:
-    tables, actions = set(), []
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(obj, "__tablename__", None)
-        if table == AUDIT_TABLE:
-            actions.append(obj.action)
-        elif table and (obj not in session.dirty or session.is_modified(obj)):
-            tables.add(table)
-    _track(session, tables, actions)
-
-
-def _orm_execute(state):
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return None
-    name = getattr(getattr(state.statement, "table", None), "name", None)
-    if not name or name == AUDIT_TABLE or state.execution_options.get(NOTED_BY_CALLER):
-        return None
-    if state.is_insert:
-        _track(state.session, {name}, [])
-        return None
-    # An UPDATE or DELETE that matched no row changed nothing (a submit that lost a race, say).
-    result = state.invoke_statement()
-    if getattr(result, "rowcount", -1) != 0:
-        _track(state.session, {name}, [])
-    return result
-
-
 def _forget(session, *args) -> None:
-    session.info.pop(CHANGED_TABLES, None)
     session.info.pop(_ACTIONS, None)
 
 
@@ -135,7 +107,7 @@ def _reading() -> bool:
 def _before_commit(session) -> None:
     # What the commit is about to flush counts too (the audit event is often the last thing added).
     session.flush()
-    touched = session.info.get(CHANGED_TABLES, set())
+    touched = changed_tables(session) - {AUDIT_TABLE}
     changed = touched - BOOKKEEPING
     actions = set(session.info.get(_ACTIONS, []))
     _forget(session)
@@ -175,6 +147,5 @@ def init_app(app: Flask) -> None:
     app.before_request(_dispatching)
     if not event.contains(FlaskSession, "after_flush", _after_flush):
         event.listen(FlaskSession, "after_flush", _after_flush)
-        event.listen(FlaskSession, "do_orm_execute", _orm_execute)
         event.listen(FlaskSession, "before_commit", _before_commit)
         event.listen(FlaskSession, "after_soft_rollback", _forget)
