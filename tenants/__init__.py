@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app, has_app_context
 
+from tenants import (
+    changes,  # noqa: F401 - its listeners track what every transaction changes
+    lookups,
+)
 from tenants.models import TenantRef
 from tenants.scope import (
     Actor,
@@ -19,6 +23,7 @@ from tenants.scope import (
     entered,
     find_tenant,
     refine_scope,
+    request_tenant,
     set_scope,
     tenant_scope,
 )
@@ -46,7 +51,7 @@ def _pull_tenant(endpoint, values):
     slug = values.pop(URL_ARG)
     tenant = current_tenant()
     if tenant is None or tenant.slug != slug:
-        ref = find_tenant(slug=slug)
+        ref = request_tenant(slug)
         if ref is None or not ref.active:
             abort(404)
         set_scope(Scope(ref))
@@ -61,6 +66,7 @@ def _push_tenant(endpoint, values):
 
 
 def init_app(app: Flask) -> None:
+    lookups.init_app(app)
     app.url_value_preprocessor(_pull_tenant)
     app.url_defaults(_push_tenant)
     from tenants import cli

@@ -13,9 +13,11 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from tenants.db import begin_ddl, bind_schema, db, detach_all, tenant_file, utcnow
+from tenants.lookups import stale
 from tenants.migrate import build_tenant
 from tenants.models import Tenant, TenantRef
 from tenants.schema import run_seeds
+from tenants.scope import TENANT_ROWS
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +216,7 @@ def drop(ref: TenantRef) -> None:
         connection.execute(Tenant.__table__.delete().where(Tenant.__table__.c.id == ref.id))
         if engine.dialect.name == "postgresql":
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{ref.schema}" CASCADE'))
+    stale(TENANT_ROWS)
     if engine.dialect.name == "sqlite":
         # Pooled connections may still hold the file attached.
         engine.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy import event, select
 
 from tenants.db import bind_schema, utcnow
 from tenants.db import db as sqla
+from tenants.lookups import cached, family
 from tenants.models import Tenant, TenantRef
 
 USER = "user"
@@ -132,6 +133,15 @@ def find_tenant(*, slug: str | None = None, tenant_id: int | None = None) -> Ten
     if row is None:
         return None
     return TenantRef(**{field: row[field] for field in TenantRef.__dataclass_fields__})
+
+
+TENANT_ROWS = family("tenants", Tenant.__tablename__)
+
+
+def request_tenant(slug: str) -> TenantRef | None:
+    """The tenant a URL names, from this process's copy while it is current (``tenants/lookups.py``): a
+    request costs no query for it, and a suspension is seen at the next request."""
+    return cached(TENANT_ROWS, slug, lambda: find_tenant(slug=slug), keep_none=False)
 
 
 def all_tenants(*, active_only: bool = True) -> list[TenantRef]:

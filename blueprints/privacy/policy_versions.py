@@ -21,9 +21,14 @@ from blueprints.privacy.models import (
     PolicyVersion,
     SubProcessor,
 )
-from tenants.db import db, utcnow
+from tenants.db import bind_schema, db, utcnow
+from tenants.lookups import cached, family
 
 logger = logging.getLogger(__name__)
+
+# The versions in force, read by every signed-in request and every page with the cookie banner: copied per
+# process and dropped when a version is published (tenants/lookups.py).
+POLICY_ROWS = family("policies", PolicyVersion.__tablename__)
 
 
 # --- policies -------------------------------------------------------------------------------------------------
@@ -51,8 +56,21 @@ def history(kind: str) -> list[PolicyVersion]:
 
 
 def cookie_policy_number() -> int:
-    current = latest(COOKIES)
-    return current.number if current else 0
+    """The number of the cookie policy in force (0 before any), which a consent is given under. Read on a
+    connection of its own (a page, an error page too, must not depend on the request's transaction) and copied
+    per process."""
+    return cached(POLICY_ROWS, "cookie_policy_number", _read_cookie_policy_number)
+
+
+def _read_cookie_policy_number() -> int:
+    with db.engine.connect() as connection:
+        bind_schema(connection, None)
+        return (
+            connection.execute(
+                select(func.max(PolicyVersion.number)).where(PolicyVersion.kind == COOKIES)
+            ).scalar()
+            or 0
+        )
 
 
 def publish(
@@ -149,7 +167,13 @@ def pending_acknowledgements(tenant_id: int, user_id: int, since: datetime | Non
 
 def latest_substantial_id() -> int | None:
     """What a session remembers having checked: a new substantial version changes it."""
-    return db.session.scalar(select(func.max(PolicyVersion.id)).where(PolicyVersion.substantial.is_(True)))
+    return cached(
+        POLICY_ROWS,
+        "latest_substantial_id",
+        lambda: db.session.scalar(
+            select(func.max(PolicyVersion.id)).where(PolicyVersion.substantial.is_(True))
+        ),
+    )
 
 
 def acknowledge(tenant_id: int, user_id: int, versions: list[PolicyVersion]) -> None:

@@ -24,7 +24,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from blueprints.privacy import consents, measurement, policy_versions
@@ -45,7 +44,7 @@ from blueprints.web.htmx import is_fragment_request, render
 from blueprints.web.keys import secret_keys
 from blueprints.web.redirects import redirect_or_hx, safe_next
 from tenants import current_tenant
-from tenants.db import bind_schema, db
+from tenants.db import db
 
 logger = logging.getLogger(__name__)
 
@@ -77,20 +76,8 @@ def _delete_audience_cookie(response) -> None:
 
 
 def _cookie_policy_number() -> int | None:
-    """On a connection of its own: a page (an error page too) must not depend on the request's transaction."""
     try:
-        from sqlalchemy import func
-
-        from blueprints.privacy.models import PolicyVersion
-
-        with db.engine.connect() as connection:
-            bind_schema(connection, None)
-            return (
-                connection.execute(
-                    select(func.max(PolicyVersion.number)).where(PolicyVersion.kind == COOKIES)
-                ).scalar()
-                or 0
-            )
+        return policy_versions.cookie_policy_number()
     except Exception:  # noqa: BLE001 - no banner rather than no page
         logger.warning("cookie policy version unavailable", exc_info=True)
         return None
