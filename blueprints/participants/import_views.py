@@ -13,6 +13,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from blueprints.accounts.auth import admin_required
 from blueprints.audit.services import record
@@ -71,6 +72,7 @@ def _read_token(token: str | None) -> dict | None:
 def _session_choices() -> list[tuple[str, str]]:
     sessions = db.session.scalars(
         sessions_query(current_user)
+        .options(joinedload(TrainingSession.training))
         .where(TrainingSession.archived_at.is_(None))
         .order_by(TrainingSession.start_date.desc())
         .limit(200)

@@ -11,6 +11,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from blueprints.audit.services import Actor, record
 from blueprints.participants.models import FUNDERS, Enrollment, Participant
@@ -240,6 +241,7 @@ def roster(session: TrainingSession) -> list[Enrollment]:
         db.session.scalars(
             select(Enrollment)
             .join(Participant, Participant.id == Enrollment.participant_id)
+            .options(contains_eager(Enrollment.participant))
             .where(Enrollment.session_id == session.id)
             .order_by(func.lower(Participant.last_name), func.lower(Participant.first_name), Enrollment.id)
         )

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from blueprints.accounts.auth import admin_required
 from blueprints.participants import services
@@ -120,6 +121,7 @@ def show(participant_id: int):
     enrollments = db.session.scalars(
         select(Enrollment)
         .join(TrainingSession, TrainingSession.id == Enrollment.session_id)
+        .options(contains_eager(Enrollment.session).joinedload(TrainingSession.training))
         .where(
             Enrollment.participant_id == participant.id,
             TrainingSession.id.in_(sessions_query(current_user).with_only_columns(TrainingSession.id)),

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from blueprints.audit.services import Actor, record
 from blueprints.trainings import planning
@@ -166,6 +167,7 @@ def week_slots(sessions_query, monday: date) -> list[Slot]:
     return list(
         db.session.scalars(
             select(Slot)
+            .options(joinedload(Slot.session).joinedload(TrainingSession.training))
             .where(Slot.session_id.in_(visible), Slot.day >= monday, Slot.day < monday + timedelta(days=7))
             .order_by(Slot.starts_at, Slot.id)
         )

@@ -7,6 +7,7 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from blueprints.accounts.auth import admin_required
 from blueprints.accounts.models import User
@@ -124,6 +125,7 @@ def show(training_id: int):
     training = _training_or_404(training_id)
     sessions = db.session.scalars(
         sessions_query(current_user)
+        .options(selectinload(TrainingSession.facilitators), selectinload(TrainingSession.slots))
         .where(TrainingSession.training_id == training.id)
         .order_by(TrainingSession.start_date.desc(), TrainingSession.id)
     ).all()
