@@ -3,6 +3,9 @@
 The audit guard refuses any write from a GET in every test (``AUDIT_GUARD=raise``); this walk requests every GET
 rule of the live URL map as an organization's admin, over objects that exist (tests/tenants/conftest.py), and
 compares every row of the platform and of both organizations before and after.
+
+One write is allowed, and tested as such below: a login's last-seen time, which keeps a signed-in browser's
+idle timeout honest (``blueprints/accounts/logins.py``).
 """
 
 from __future__ import annotations
@@ -80,3 +83,28 @@ def test_a_walk_over_every_get_route_changes_no_row(app, twins):
     assert problems == [], "\n".join(problems)
     assert changed == [], f"GET requests changed rows of {changed}"
     assert walked >= 60
+
+
+def test_the_one_write_a_get_makes_is_the_login_last_seen_time(app, twins):
+    """The exception, on purpose: a signed-in browser's login record keeps its last-seen time (at most every
+    TOUCH_EVERY, on a connection of its own, outside the request's transaction), which the idle timeout of
+    a login is measured from. Nothing else moves."""
+    from sqlalchemy import update
+
+    from blueprints.accounts.logins import TOUCH_EVERY
+    from blueprints.accounts.models import UserLogin
+    from tenants import tenant_scope
+    from tenants.db import db, utcnow
+
+    client = app.test_client()
+    assert login(client, "alpha", "ada@alpha.fr").status_code == 303
+    with tenant_scope(twins.alpha, app):
+        db.session.execute(update(UserLogin).values(last_seen_at=utcnow() - TOUCH_EVERY * 2))
+        db.session.commit()
+    before = _digest(app, (twins.alpha, twins.beta))
+    assert client.get("/alpha/trainings").status_code == 200
+    after = _digest(app, (twins.alpha, twins.beta))
+    assert sorted(name for name in before if before[name] != after[name]) == ["alpha.user_logins"]
+    with tenant_scope(twins.alpha, app):
+        seen = db.session.scalars(select(UserLogin.last_seen_at).order_by(UserLogin.id.desc())).first()
+    assert seen > utcnow() - TOUCH_EVERY
