@@ -1,4 +1,5 @@
-"""The area registry: each area's tables and seed rows for the ground, and its blueprints for the app."""
+"""The area registry: each area's tables, seed rows and kinds of periodic work for the ground, and its blueprints
+for the app."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def register_areas() -> None:
         documents_models,
     )
     register_seed("platform", ensure_defaults)
+    # The kinds of periodic work, declared where their due moment is computed (tenants/work.py): known to
+    # every process, so each commit that moves one updates the platform's index.
+    from blueprints.messages import reminders, services  # noqa: F401
+    from blueprints.tasks import services as tasks_services  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

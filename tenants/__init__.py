@@ -12,6 +12,7 @@ from flask import Flask, abort, current_app, has_app_context
 from tenants import (
     changes,  # noqa: F401 - its listeners track what every transaction changes
     lookups,
+    work,  # noqa: E402, F401 - its listener keeps the work index in step with commits
 )
 from tenants.models import TenantRef
 from tenants.scope import (

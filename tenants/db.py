@@ -64,6 +64,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_moment(text: str | None) -> datetime:
+    """A moment a job was handed as ISO 8601 text (UTC when it names no zone); the present when None."""
+    if not text:
+        return utcnow()
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class PlatformBase(DeclarativeBase):
     metadata = MetaData(schema=PLATFORM, naming_convention=NAMING)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenants.db import BigID, PlatformBase, UTCDateTime, utcnow
@@ -54,6 +54,21 @@ class BillingProfile(PlatformBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tenant: Mapped[Tenant] = relationship(back_populates="billing")
+
+
+class TenantWork(PlatformBase):
+    """When a tenant next has periodic work of one kind to do (``tenants/work.py``); no row: nothing ahead."""
+
+    __tablename__ = "tenant_work"
+    __table_args__ = (Index("ix_tenant_work_kind_due_at", "kind", "due_at"),)
+
+    tenant_id: Mapped[int] = mapped_column(
+        BigID, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the value was computed: the tenant's own run does not overwrite a value noted after it read.
+    noted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import dates
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from blueprints.accounts.models import organization
+from blueprints.accounts.models import Organization, organization
 from blueprints.audit.services import Actor
 from blueprints.messages.models import Message
 from blueprints.messages.outreach import (
@@ -36,6 +37,7 @@ from blueprints.trainings.models import Slot, TrainingSession
 from blueprints.web.urls import external_url
 from tenants import TenantRef
 from tenants.db import db, utcnow
+from tenants.work import declare
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +262,30 @@ def _when(slot: Slot, language: str) -> str:
     return dates.format_datetime(
         slot.starts_at, "short", tzinfo=ZoneInfo(slot.session.timezone), locale=language
     )
+
+
+def next_reminders(session: Session, now: datetime) -> datetime | None:
+    """When the tenant of ``session`` next has reminders or summaries to look at: from the reminder lead
+    before the first half-day that has not ended, while it runs, and at its end (its summary); then the next
+    one. Nothing when the organization sends none of them."""
+    org = session.scalars(select(Organization).order_by(Organization.id).limit(1)).first()
+    if org is None or not (org.reminder_before_minutes or org.reminder_after_minutes or org.slot_summary):
+        return None
+    start = session.scalar(
+        select(func.min(Slot.starts_at))
+        .join(TrainingSession, TrainingSession.id == Slot.session_id)
+        .where(Slot.ends_at > now, TrainingSession.archived_at.is_(None))
+    )
+    if start is None:
+        return None
+    return start - timedelta(minutes=org.reminder_before_minutes or 0)
+
+
+REMINDERS = declare(
+    "reminders",
+    {Slot.__tablename__, TrainingSession.__tablename__, Organization.__tablename__},
+    next_reminders,
+)
 
 
 def run_periodic(tenant: TenantRef, now: datetime | None = None) -> Sweep:

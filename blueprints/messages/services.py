@@ -10,7 +10,7 @@ says why, and never reaches a job.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.charset import QP, Charset
 from email.encoders import encode_base64
 from email.header import Header
@@ -25,13 +25,15 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy.orm import Session
 
-from blueprints.messages.models import EMAIL, FAILED, PENDING, QUEUED, SMS, UNKNOWN, Message
+from blueprints.messages.models import EMAIL, FAILED, PENDING, QUEUED, SENDING, SMS, UNKNOWN, Message
 from jobs import MESSAGING, JobCall, dispatch, on_commit
 from tenants import TenantRef
 from tenants.db import bind_schema, db, utcnow
 from tenants.sql import insert_or_nothing
+from tenants.work import declare
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,38 @@ SKIPPED = "skipped: "
 _OUTBOX = "emarge_outbox"
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP  # readable source, no over-long lines
+
+
+# A claim is taken just before one exchange, bounded by the SMTP/HTTP timeouts: a row "sending" for longer was
+# left by a worker that died.
+STUCK_AFTER = timedelta(minutes=10)
+# A pending row this old never reached a queue (Redis was down); a queued one this long past due lost its job.
+PENDING_AFTER = timedelta(minutes=1)
+QUEUED_AFTER = timedelta(minutes=10)
+
+
+def next_repair(session: Session, now: datetime) -> datetime | None:
+    """When the repair sweep (jobs.messages.sweep_tenant_messages) next has a message to look at: the soonest
+    moment a "sending" one counts as stuck, a "pending" one as never queued, a "queued" one as lost."""
+    due = func.coalesce(Message.not_before, Message.created_at)
+    sending, pending, queued = session.execute(
+        select(
+            func.min(
+                case((Message.status == SENDING, func.coalesce(Message.last_attempt_at, Message.created_at)))
+            ),
+            func.min(case((Message.status == PENDING, due))),
+            func.min(case((Message.status == QUEUED, due))),
+        ).where(Message.status.in_((SENDING, PENDING, QUEUED)))
+    ).one()
+    moments = [
+        moment + delay
+        for moment, delay in ((sending, STUCK_AFTER), (pending, PENDING_AFTER), (queued, QUEUED_AFTER))
+        if moment is not None
+    ]
+    return min(moments) if moments else None
+
+
+MESSAGE_REPAIRS = declare("message-repairs", {Message.__tablename__}, next_repair)
 
 
 class CannotResend(ValueError):

@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
 
 from blueprints.tasks.models import DONE, FAILED, QUEUED, RUNNING, Task
 from jobs import enqueue
 from tenants import TenantRef
 from tenants.db import bind_schema, db, utcnow
+from tenants.work import declare
+
+# A task waiting this long for the job service to take its job is handed over again.
+UNSENT_AFTER = timedelta(seconds=30)
+# A task whose job the service took this long ago is checked against the service (lost? failed?); a running
+# one, this long after it last moved.
+QUEUED_CHECK_AFTER = timedelta(minutes=2)
+# A running task that has not moved for this long, with no live job behind it, failed.
+RUNNING_STALE = timedelta(minutes=15)
+# Without Redis the jobs wait in the web process's memory: one still queued this long was lost with a restart.
+EMBEDDED_LOST_AFTER = timedelta(minutes=10)
+
+
+def next_check(session: Session, now: datetime) -> datetime | None:
+    """When the task sweep (jobs.tasks.sweep_tenant_tasks) next has a task to look at: one the job service has
+    not taken yet, one it took a while ago, one running that stopped moving."""
+    unsent = (Task.status == QUEUED) & Task.enqueued_at.is_(None)
+    moments = session.execute(
+        select(
+            func.min(case((unsent, Task.updated_at))),
+            func.min(case(((Task.status == QUEUED) & Task.enqueued_at.is_not(None), Task.enqueued_at))),
+            func.min(case((Task.status == RUNNING, Task.updated_at))),
+        ).where(Task.job.is_not(None), Task.status.in_((QUEUED, RUNNING)))
+    ).one()
+    found = [
+        moment + delay
+        for moment, delay in zip(moments, (UNSENT_AFTER, QUEUED_CHECK_AFTER, QUEUED_CHECK_AFTER), strict=True)
+        if moment is not None
+    ]
+    return min(found) if found else None
+
+
+TASK_CHECKS = declare("task-checks", {Task.__tablename__}, next_check)
 
 
 def start_task(kind: str, label: str, user_id: int | None) -> Task:
