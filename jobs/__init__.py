@@ -39,20 +39,35 @@ class Periodic:
     func: str
     every: int  # seconds
     queue: str = MAINTENANCE
+    args: tuple = ()
+
+
+def _each_tenant(name: str, job: str, every: int, queue: str = MAINTENANCE) -> Periodic:
+    """A periodic pass over every active tenant, fanned out in chunks (jobs/fanout.py)."""
+    return Periodic(name, "jobs.fanout.every_tenant", every, queue, (job, queue))
+
+
+def _when_due(name: str, kind: str, queue: str) -> Periodic:
+    """A minute's pass over the tenants whose ``kind`` of work is due (jobs/fanout.py, tenants/work.py)."""
+    return Periodic(name, "jobs.fanout.fan_out", 60, queue, (kind,))
 
 
 # Periodic jobs run once per period however many workers run: a Redis key per period decides who enqueues.
+# Every pass that concerns tenants fans out (jobs/fanout.py): the minute's ones to the tenants with work due,
+# the others to every tenant in chunks.
 SCHEDULE = (
-    Periodic("sweep-messages", "jobs.messages.sweep_pending", 60, MESSAGING),
-    Periodic("sweep-tasks", "jobs.tasks.sweep_tasks", 60),
-    Periodic("send-reminders", "jobs.reminders.send_due_reminders", 60, MESSAGING),
-    Periodic("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),
-    Periodic("purge-stale-files", "jobs.maintenance.purge_stale_files", 3600),
+    _when_due("sweep-messages", "message-repairs", MESSAGING),
+    _when_due("sweep-tasks", "task-checks", MAINTENANCE),
+    _when_due("send-reminders", "reminders", MESSAGING),
+    _each_tenant("reconcile-work", "jobs.fanout.settle_work", 3600),
+    _each_tenant("purge-account-tokens", "jobs.maintenance.purge_expired_tokens", 3600),
+    _each_tenant("purge-stale-files", "jobs.maintenance.purge_stale_files", 3600),
     Periodic("aggregate-audience", "jobs.audience.aggregate_audience", 3600),
     Periodic("purge-audience-events", "jobs.audience.purge_audience_events", 86400),
     Periodic("drop-unconfirmed-organizations", "jobs.maintenance.drop_unconfirmed_organizations", 86400),
-    Periodic("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
-    Periodic("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),
+    _each_tenant("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
+    Periodic("purge-ended-staff-logins", "jobs.maintenance.purge_ended_staff_logins", 86400),
+    _each_tenant("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),
 )
 
 
@@ -317,7 +332,7 @@ class EmbeddedBackend:
             period = int(now // periodic.every)
             if self._last_period.get(periodic.name) != period:
                 self._last_period[periodic.name] = period
-                self.calls.put(JobCall(periodic.func, (), periodic.queue))
+                self.calls.put(JobCall(periodic.func, periodic.args, periodic.queue))
 
     def drain(self, timeout: float = 30) -> None:
         """Wait until every submitted job has run (tests, the CLI)."""
@@ -335,7 +350,7 @@ def tick_periodic(redis, submit: Callable[[JobCall], bool]) -> list[str]:
     for periodic in SCHEDULE:
         period = int(now // periodic.every)
         if redis.set(f"emarge:periodic:{periodic.name}:{period}", "1", nx=True, ex=periodic.every * 2):
-            submit(JobCall(periodic.func, (), periodic.queue))
+            submit(JobCall(periodic.func, periodic.args, periodic.queue))
             started.append(periodic.name)
     return started
 

@@ -19,7 +19,7 @@ from blueprints.signing.roster import roster_of_session
 from blueprints.tasks.models import Task
 from blueprints.tasks.services import Progress
 from blueprints.web.audit_guard import writes
-from jobs import DOCUMENTS, enqueue, platform_job, tenant_job
+from jobs import DOCUMENTS, enqueue, tenant_job
 from tenants import current_tenant
 from tenants.db import db, utcnow
 
@@ -229,33 +229,34 @@ def email_certificates(task_id: int, session_id: int, participant_ids: list[int]
     _run(task_id, work)
 
 
-@platform_job
+@tenant_job
 @writes(none="hands each ended session to send_session_certificates")
-def send_due_certificates() -> None:
-    """Periodic: for each organization, the sessions that ended lately get their certificates sent, once."""
+def send_due_certificates() -> int:
+    """Hourly, for each organization (jobs/fanout.py): the sessions that ended lately get their certificates
+    sent, once. Returns how many sessions were handed on."""
     from sqlalchemy import func
 
     from blueprints.trainings.models import Slot, TrainingSession
-    from tenants import all_tenants, tenant_scope
+    from tenants import current_tenant
 
     now = utcnow()
-    for tenant in all_tenants():
-        with tenant_scope(tenant):
-            ended = (
-                select(Slot.session_id)
-                .group_by(Slot.session_id)
-                .having(func.max(Slot.ends_at) < now, func.max(Slot.ends_at) > now - CERTIFICATES_WITHIN)
+    ended = (
+        select(Slot.session_id)
+        .group_by(Slot.session_id)
+        .having(func.max(Slot.ends_at) < now, func.max(Slot.ends_at) > now - CERTIFICATES_WITHIN)
+    )
+    ids = list(
+        db.session.scalars(
+            select(TrainingSession.id).where(
+                TrainingSession.id.in_(ended), TrainingSession.archived_at.is_(None)
             )
-            ids = list(
-                db.session.scalars(
-                    select(TrainingSession.id).where(
-                        TrainingSession.id.in_(ended), TrainingSession.archived_at.is_(None)
-                    )
-                )
-            )
-            db.session.commit()
-        for session_id in ids:
-            enqueue(send_session_certificates, tenant.id, session_id, queue=DOCUMENTS)
+        )
+    )
+    db.session.commit()
+    tenant = current_tenant()
+    for session_id in ids:
+        enqueue(send_session_certificates, tenant.id, session_id, queue=DOCUMENTS)
+    return len(ids)
 
 
 @tenant_job

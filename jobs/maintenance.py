@@ -8,29 +8,28 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from blueprints.web.audit_guard import writes
-from jobs import platform_job
-from tenants import all_tenants, tenant_scope
+from jobs import platform_job, tenant_job
+from tenants import tenant_scope
 from tenants.db import db, utcnow
 from tenants.retention import ACCOUNT_TOKENS_PAST_EXPIRY, IMPORT_UPLOAD, TASK_FILES
 
 logger = logging.getLogger(__name__)
 
 
-@platform_job
+@tenant_job
 @writes(none="retention: one-time links past expiry")
-def purge_expired_tokens() -> None:
+def purge_expired_tokens() -> dict:
     """One-time links are kept a week past their expiry (to tell "expired" from "unknown"), then deleted."""
     from blueprints.accounts.models import AccountToken
 
-    for tenant in all_tenants():
-        with tenant_scope(tenant):
-            db.session.execute(
-                delete(AccountToken).where(AccountToken.expires_at < utcnow() - ACCOUNT_TOKENS_PAST_EXPIRY)
-            )
-            db.session.commit()
+    deleted = db.session.execute(
+        delete(AccountToken).where(AccountToken.expires_at < utcnow() - ACCOUNT_TOKENS_PAST_EXPIRY)
+    ).rowcount
+    db.session.commit()
+    return {"tokens": deleted}
 
 
-@platform_job
+@tenant_job
 @writes(none="retention: unconfirmed uploads and export files past their period")
 def purge_stale_files() -> dict:
     """Delete the files nobody needs any more: CSV uploads of imports never confirmed (their preview link has
@@ -41,29 +40,27 @@ def purge_stale_files() -> dict:
 
     counts = {"uploads": 0, "task_files": 0}
     now = utcnow()
-    for tenant in all_tenants():
-        with tenant_scope(tenant):
-            # An upload is recorded when it is made; a confirmed import deletes its own file once imported.
-            uploads = db.session.scalars(
-                select(Blob.id)
-                .join(AuditEvent, AuditEvent.object_id == Blob.id)
-                .where(
-                    AuditEvent.action == "participants.import_uploaded",
-                    AuditEvent.object_type == "blobs",
-                    AuditEvent.occurred_at < now - IMPORT_UPLOAD - timedelta(hours=1),
-                )
-            ).all()
-            for blob_id in uploads:
-                storage().delete(str(blob_id))
-            counts["uploads"] += len(uploads)
-            finished = db.session.scalars(select(Task).where(Task.finished_at < now - TASK_FILES)).all()
-            for task in finished:
-                key = (task.result or {}).get("blob")
-                if key:
-                    storage().delete(key)
-                    task.result = {**task.result, "blob": None, "file_deleted": True}
-                    counts["task_files"] += 1
-            db.session.commit()
+    # An upload is recorded when it is made; a confirmed import deletes its own file once imported.
+    uploads = db.session.scalars(
+        select(Blob.id)
+        .join(AuditEvent, AuditEvent.object_id == Blob.id)
+        .where(
+            AuditEvent.action == "participants.import_uploaded",
+            AuditEvent.object_type == "blobs",
+            AuditEvent.occurred_at < now - IMPORT_UPLOAD - timedelta(hours=1),
+        )
+    ).all()
+    for blob_id in uploads:
+        storage().delete(str(blob_id))
+    counts["uploads"] += len(uploads)
+    finished = db.session.scalars(select(Task).where(Task.finished_at < now - TASK_FILES)).all()
+    for task in finished:
+        key = (task.result or {}).get("blob")
+        if key:
+            storage().delete(key)
+            task.result = {**task.result, "blob": None, "file_deleted": True}
+            counts["task_files"] += 1
+    db.session.commit()
     return counts
 
 
@@ -104,20 +101,29 @@ def drop_unconfirmed_organizations() -> list[str]:
 
 
 @platform_job
+@writes(none="retention: ended staff login records")
+def purge_ended_staff_logins() -> dict:
+    """Daily: the records of staff logins that ended by themselves."""
+    from blueprints.accounts.logins import purge_expired_staff_logins
+
+    counts = {"staff_logins": purge_expired_staff_logins()}
+    db.session.commit()
+    return counts
+
+
+@tenant_job
 @writes(none="retention: ended login records")
 def purge_ended_logins() -> dict:
     """Daily: the records of logins that ended by themselves, and SMS receipts past their replay window."""
-    from blueprints.accounts.logins import purge_expired_logins, purge_expired_staff_logins
+    from blueprints.accounts.logins import purge_expired_logins
     from blueprints.messages.models import SmsReceipt
     from tenants.retention import SMS_RECEIPTS
 
-    counts = {"logins": 0, "staff_logins": purge_expired_staff_logins(), "sms_receipts": 0}
+    counts = {
+        "logins": purge_expired_logins(),
+        "sms_receipts": db.session.execute(
+            delete(SmsReceipt).where(SmsReceipt.received_at < utcnow() - SMS_RECEIPTS)
+        ).rowcount,
+    }
     db.session.commit()
-    for tenant in all_tenants():
-        with tenant_scope(tenant):
-            counts["logins"] += purge_expired_logins()
-            counts["sms_receipts"] += db.session.execute(
-                delete(SmsReceipt).where(SmsReceipt.received_at < utcnow() - SMS_RECEIPTS)
-            ).rowcount
-            db.session.commit()
     return counts

@@ -31,7 +31,14 @@ from blueprints.messages.models import (
     UNKNOWN,
     Message,
 )
-from blueprints.messages.services import build_email, dispatch_messages
+from blueprints.messages.services import (
+    MESSAGE_REPAIRS,
+    PENDING_AFTER,
+    QUEUED_AFTER,
+    STUCK_AFTER,
+    build_email,
+    dispatch_messages,
+)
 from blueprints.shared.mail import (
     ConnectionLost,
     PermanentFailure,
@@ -41,19 +48,13 @@ from blueprints.shared.mail import (
 )
 from blueprints.web.audit_guard import writes
 from jobs import JobFailure, on_job_failure, path_of, platform_job, tenant_job
-from tenants import all_tenants, current_tenant, tenant_scope
-from tenants.db import db, utcnow
+from tenants import all_tenants, current_tenant, tenant_scope, work
+from tenants.db import db, parse_moment, utcnow
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BACKOFF = (30, 120, 600, 1800)  # seconds before attempts 2, 3, 4, 5
-# A claim is taken just before one exchange, bounded by the SMTP/HTTP timeouts: a row "sending" for longer was
-# left by a worker that died.
-STUCK_AFTER = timedelta(minutes=10)
-# A pending row this old never reached a queue (Redis was down); a queued one this long past due lost its job.
-PENDING_AFTER = timedelta(minutes=1)
-QUEUED_AFTER = timedelta(minutes=10)
 EARLY = timedelta(seconds=5)  # a delayed job may start a little before its row's not_before
 
 
@@ -348,47 +349,46 @@ def batch_job_failed(failure: JobFailure) -> None:
             dispatch_messages(ref, left)
 
 
-@platform_job
+@tenant_job
 @writes(none="hands waiting messages to the queue again")
-def sweep_pending() -> dict:
-    """Every minute: flag what a crash left uncertain, and enqueue what never reached a worker or lost its job.
+def sweep_tenant_messages(now: str | None = None) -> dict:
+    """When the work index says so (jobs/fanout.py): flag what a crash left uncertain, and enqueue what never
+    reached a worker or lost its job, in the tenant in scope.
 
     - "sending" for longer than ``STUCK_AFTER``: its worker died mid-exchange → "unknown" (never resent);
     - "pending" past its ``not_before`` (or created) by ``PENDING_AFTER``: Redis was unreachable → enqueued;
     - "queued" past due by ``QUEUED_AFTER``: its job was lost (a flushed Redis, a dead worker) → enqueued.
-    A row whose ``not_before`` is still ahead is left alone.
+    A row whose ``not_before`` is still ahead is left alone. The tenant's next moment is written after.
+    ``now`` (ISO 8601, UTC) stands for the present in tests and replays.
     """
-    now = utcnow()
-    counts = {"unknown": 0, "enqueued": 0}
-    for tenant in all_tenants():
-        with tenant_scope(tenant):
-            counts["unknown"] += db.session.execute(
-                update(Message)
-                .where(
-                    Message.status == SENDING,
-                    func.coalesce(Message.last_attempt_at, Message.created_at) < now - STUCK_AFTER,
-                )
-                .values(status=UNKNOWN, provider_answer="outcome unknown: the worker stopped while sending")
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            due = func.coalesce(Message.not_before, Message.created_at)
-            waiting = list(
-                db.session.scalars(
-                    select(Message.id)
-                    .where(
-                        or_(
-                            (Message.status == PENDING) & (due < now - PENDING_AFTER),
-                            (Message.status == QUEUED) & (due < now - QUEUED_AFTER),
-                        )
-                    )
-                    .order_by(Message.id)
+    tenant, now = current_tenant(), parse_moment(now)
+    unknown = db.session.execute(
+        update(Message)
+        .where(
+            Message.status == SENDING,
+            func.coalesce(Message.last_attempt_at, Message.created_at) < now - STUCK_AFTER,
+        )
+        .values(status=UNKNOWN, provider_answer="outcome unknown: the worker stopped while sending")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    due = func.coalesce(Message.not_before, Message.created_at)
+    waiting = list(
+        db.session.scalars(
+            select(Message.id)
+            .where(
+                or_(
+                    (Message.status == PENDING) & (due < now - PENDING_AFTER),
+                    (Message.status == QUEUED) & (due < now - QUEUED_AFTER),
                 )
             )
-            db.session.commit()
-            if waiting:
-                counts["enqueued"] += len(waiting)
-                dispatch_messages(tenant, waiting)
-    return counts
+            .order_by(Message.id)
+        )
+    )
+    db.session.commit()
+    if waiting:
+        dispatch_messages(tenant, waiting)
+    work.settle(tenant, [MESSAGE_REPAIRS], now=now)
+    return {"unknown": unknown, "enqueued": len(waiting)}
 
 
 @platform_job

@@ -13,27 +13,24 @@ Two ways a task learns its job will not finish it:
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
 from blueprints.tasks.models import FAILED, QUEUED, RUNNING, Task
-from blueprints.tasks.services import hand_over
+from blueprints.tasks.services import (
+    EMBEDDED_LOST_AFTER,
+    QUEUED_CHECK_AFTER,
+    RUNNING_STALE,
+    TASK_CHECKS,
+    UNSENT_AFTER,
+    hand_over,
+)
 from blueprints.web.audit_guard import writes
-from jobs import SERIALIZER, JobFailure, on_job_failure, platform_job
-from tenants import all_tenants, find_tenant, tenant_scope
-from tenants.db import db, utcnow
+from jobs import SERIALIZER, JobFailure, on_job_failure, tenant_job
+from tenants import current_tenant, find_tenant, tenant_scope, work
+from tenants.db import db, parse_moment, utcnow
 
 logger = logging.getLogger(__name__)
-
-# A task waiting this long for the job service to take its job is handed over again.
-UNSENT_AFTER = timedelta(seconds=30)
-# A task whose job the service took this long ago is checked against the service (lost? failed?).
-QUEUED_CHECK_AFTER = timedelta(minutes=2)
-# A running task that has not moved for this long, with no live job behind it, failed.
-RUNNING_STALE = timedelta(minutes=15)
-# Without Redis the jobs wait in the web process's memory: one still queued this long was lost with a restart.
-EMBEDDED_LOST_AFTER = timedelta(minutes=10)
 
 STOPPED = "the job stopped before it finished (its worker stopped or the database was unreachable)"
 
@@ -76,44 +73,42 @@ def _job_state(redis, job_id: str | None) -> str | None:
         return None
 
 
-@platform_job
+@tenant_job
 @writes(none="hands stuck tasks over again or marks them failed (the task is its own record)")
-def sweep_tasks() -> dict:
-    """Every minute: hand over again what the job service never took or lost, fail what will never finish."""
+def sweep_tenant_tasks(now: str | None = None) -> dict:
+    """When the work index says so (jobs/fanout.py): hand over again what the job service never took or lost,
+    fail what will never finish, in the tenant in scope; then write the tenant's next moment."""
     from flask import current_app
 
     backend = current_app.extensions["emarge.jobs"]
     redis = getattr(backend, "redis", None) if getattr(backend, "url", None) else None
-    now = utcnow()
+    tenant, now = current_tenant(), parse_moment(now)
     counts = {"handed_over": 0, "failed": 0}
-    for tenant in all_tenants():
-        with tenant_scope(tenant):
-            tasks = db.session.scalars(
-                select(Task).where(
-                    Task.job.is_not(None),
-                    or_(
-                        (Task.status == QUEUED)
-                        & Task.enqueued_at.is_(None)
-                        & (Task.updated_at < now - UNSENT_AFTER),
-                        (Task.status == QUEUED) & (Task.enqueued_at < now - QUEUED_CHECK_AFTER),
-                        Task.status == RUNNING,
-                    ),
-                )
-            ).all()
-            for task in tasks:
-                state = _job_state(redis, task.job_id)
-                if task.status == QUEUED and task.enqueued_at is None:
-                    hand_over(task, tenant.schema)
-                    counts["handed_over"] += 1
-                elif state in ("failed", "stopped", "canceled"):
-                    counts["failed"] += fail_task(task.id, STOPPED)
-                elif task.status == QUEUED and redis is not None and state is None:
-                    hand_over(task, tenant.schema)  # the job service lost it
-                    counts["handed_over"] += 1
-                elif task.status == QUEUED and redis is None and task.enqueued_at < now - EMBEDDED_LOST_AFTER:
-                    hand_over(task, tenant.schema)  # the embedded runner lost it (a restart)
-                    counts["handed_over"] += 1
-                elif task.status == RUNNING and task.updated_at < now - RUNNING_STALE and state != "started":
-                    counts["failed"] += fail_task(task.id, STOPPED)
-            db.session.commit()
+    tasks = db.session.scalars(
+        select(Task).where(
+            Task.job.is_not(None),
+            or_(
+                (Task.status == QUEUED) & Task.enqueued_at.is_(None) & (Task.updated_at < now - UNSENT_AFTER),
+                (Task.status == QUEUED) & (Task.enqueued_at < now - QUEUED_CHECK_AFTER),
+                Task.status == RUNNING,
+            ),
+        )
+    ).all()
+    for task in tasks:
+        state = _job_state(redis, task.job_id)
+        if task.status == QUEUED and task.enqueued_at is None:
+            hand_over(task, tenant.schema)
+            counts["handed_over"] += 1
+        elif state in ("failed", "stopped", "canceled"):
+            counts["failed"] += fail_task(task.id, STOPPED)
+        elif task.status == QUEUED and redis is not None and state is None:
+            hand_over(task, tenant.schema)  # the job service lost it
+            counts["handed_over"] += 1
+        elif task.status == QUEUED and redis is None and task.enqueued_at < now - EMBEDDED_LOST_AFTER:
+            hand_over(task, tenant.schema)  # the embedded runner lost it (a restart)
+            counts["handed_over"] += 1
+        elif task.status == RUNNING and task.updated_at < now - RUNNING_STALE and state != "started":
+            counts["failed"] += fail_task(task.id, STOPPED)
+    db.session.commit()
+    work.settle(tenant, [TASK_CHECKS], now=now)
     return counts

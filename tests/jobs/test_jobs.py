@@ -278,7 +278,8 @@ def test_idle_rq_workers_enqueue_each_periodic_job_once(app, backend, clock):
                 worker._tick()
     for periodic in SCHEDULE:
         queue = backend_.queue(periodic.queue)
-        assert [job.func_name for job in queue.get_jobs()].count(periodic.func) == 1, periodic.name
+        calls = [(job.func_name, tuple(job.args)) for job in queue.get_jobs()]
+        assert calls.count((periodic.func, periodic.args)) == 1, periodic.name
 
 
 # --- progress ----------------------------------------------------------------------------------------------
@@ -359,7 +360,7 @@ def test_an_exports_file_is_deleted_a_week_after_the_task(app, client, make_tena
     from tenants.db import db, utcnow
     from tenants.storage import storage
 
-    make_tenant("acme", admin="ada@acme.fr")
+    acme = make_tenant("acme", admin="ada@acme.fr")
     assert login(client, "acme", "ada@acme.fr").status_code == 303
     made = {}
     with tenant_scope("acme", app):
@@ -374,7 +375,7 @@ def test_an_exports_file_is_deleted_a_week_after_the_task(app, client, make_tena
             made[name] = (task_id, blob.key)
         db.session.commit()
     with app.app_context():
-        assert purge_stale_files()["task_files"] == 1
+        assert purge_stale_files(acme.id)["task_files"] == 1
     old, recent = made["old"][0], made["recent"][0]
     with tenant_scope("acme", app):
         assert storage().get(made["old"][1]) is None and storage().get(made["recent"][1]) is not None
@@ -383,4 +384,4 @@ def test_an_exports_file_is_deleted_a_week_after_the_task(app, client, make_tena
     assert "supprimé une semaine après sa création" in client.get(f"/acme/tasks/{old}").get_data(as_text=True)
     assert client.get(f"/acme/tasks/{recent}/download").status_code == 200
     with app.app_context():
-        assert purge_stale_files() == {"uploads": 0, "task_files": 0}
+        assert purge_stale_files(acme.id) == {"uploads": 0, "task_files": 0}

@@ -173,6 +173,19 @@ def backdate(app, slug: str, ids, **deltas) -> None:
         db.session.commit()
 
 
+def sweep_messages(app, slug: str = "acme") -> dict | None:
+    """The minute's pass of message repairs for ``slug``: its job runs here, only if the platform's work index
+    says the tenant is due (None otherwise, as the pass would skip it)."""
+    from jobs.messages import sweep_tenant_messages
+    from tenants import find_tenant, work
+
+    with app.app_context():
+        ref = find_tenant(slug=slug)
+        if ref.id not in work.due_tenants("message-repairs"):
+            return None
+        return sweep_tenant_messages(ref.id)
+
+
 def send_now(app, slug: str, ids) -> dict:
     """Run the send job in this process (as a second run of the same job would)."""
     from jobs.messages import send_messages
@@ -499,7 +512,8 @@ def test_resend_failed_resends_each_failed_or_unknown_one_once(app, make_tenant,
 
 
 def test_the_sweep_flags_stuck_rows_unknown_and_enqueues_what_waits_too_long(app, make_tenant, dispatched):
-    from jobs.messages import sweep_pending
+    from jobs.messages import sweep_tenant_messages
+    from tenants import find_tenant, work
 
     world_of(app, make_tenant)
     ids = queue(
@@ -533,7 +547,10 @@ def test_the_sweep_flags_stuck_rows_unknown_and_enqueues_what_waits_too_long(app
         db.session.commit()
     dispatched.clear()
     with app.app_context():
-        counts = sweep_pending()
+        acme = find_tenant(slug="acme")
+        # The commit of those rows told the platform's index: the minute's pass picks the tenant.
+        assert work.due_tenants("message-repairs") == [acme.id]
+        counts = sweep_tenant_messages(acme.id)
     assert counts == {"unknown": 1, "enqueued": 2}
     assert sorted(i for call in dispatched for i in call[1]) == sorted([lost, old_queued])
     found = rows(app, "acme", ids)

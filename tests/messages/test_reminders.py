@@ -33,11 +33,12 @@ def _run(app, world, at) -> dict:
 
 
 def _run_in_worker(app, world, at, jobs) -> None:
-    """The periodic job for every tenant, through the job runner (a real RQ worker on PostgreSQL)."""
+    """The minute's pass, through the job runner (a real RQ worker on PostgreSQL): the tenants the work index
+    says are due at ``at`` get their job."""
     from jobs import MESSAGING, enqueue
 
     with app.app_context():
-        enqueue("jobs.reminders.send_due_reminders", at.isoformat(), queue=MESSAGING)
+        enqueue("jobs.fanout.fan_out", "reminders", at.isoformat(), queue=MESSAGING)
     jobs()
 
 

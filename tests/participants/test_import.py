@@ -343,7 +343,9 @@ def test_an_upload_never_confirmed_is_deleted_once_its_preview_expired(app, admi
         )
         db.session.commit()
     with app.app_context():
-        assert purge_stale_files()["uploads"] == 1
+        from tenants import find_tenant
+
+        assert purge_stale_files(find_tenant(slug=SLUG).id)["uploads"] == 1
     with tenant_scope(SLUG, app):
         assert db.session.scalars(select(Blob.id)).all() == [second]
     # The abandoned preview says so; the fresh one still works.
