@@ -116,6 +116,10 @@ def load_config(app: Flask) -> dict:
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
         "SESSION_COOKIE_SECURE": env == PRODUCTION or _env_bool("SESSION_COOKIE_SECURE"),
         "MIGRATE_JOBS": int(os.environ.get("MIGRATE_JOBS", "4")),
+        # How quickly an RQ worker notices another one died (jobs/worker.py): seconds.
+        "WORKER_TICK": int(os.environ.get("WORKER_TICK", "10")),
+        "WORKER_MONITORING_INTERVAL": int(os.environ.get("WORKER_MONITORING_INTERVAL", "10")),
+        "WORKER_HEARTBEAT_GRACE": int(os.environ.get("WORKER_HEARTBEAT_GRACE", "15")),
         # SMS: without a gateway URL, SMS are kept in the app (development adapter); see blueprints/shared/sms.py.
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL") or None,
         "SMS_GATEWAY_USER": os.environ.get("SMS_GATEWAY_USER") or None,

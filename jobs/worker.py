@@ -2,8 +2,8 @@
 
 It adds three things to RQ's forking worker: the Flask app is made once in the parent (the work horses inherit
 it); while idle the worker enqueues the periodic jobs that are due, once per period across all workers; and it
-looks for jobs whose worker died (no heartbeat for ``HEARTBEAT_GRACE`` seconds past the last one), every
-``ABANDONED_EVERY`` seconds across all workers, instead of RQ's ten minutes. Each abandoned or killed job goes
+looks for jobs whose worker died (no heartbeat for ``WORKER_HEARTBEAT_GRACE`` seconds past the last one), every
+``WORKER_TICK`` seconds across all workers, instead of RQ's ten minutes. Each abandoned or killed job goes
 through the one failure hook (``jobs.job_failed``): its task fails with a retry, its unsent messages go out again.
 """
 
@@ -17,18 +17,19 @@ from jobs import QUEUES, SERIALIZER, dispatch, job_failed, rq_failure, serve_job
 
 logger = logging.getLogger(__name__)
 
-TICK = 10  # seconds between two looks at the schedule while idle
+# Defaults of the settings WORKER_TICK, WORKER_MONITORING_INTERVAL and WORKER_HEARTBEAT_GRACE (README).
+TICK = 10  # seconds between two looks at the schedule, and for abandoned jobs, while idle
 JOB_MONITORING_INTERVAL = 10  # seconds between two heartbeats of a running job
 HEARTBEAT_GRACE = 15  # a running job whose heartbeat is this late is abandoned (RQ's default: 60)
-ABANDONED_EVERY = 10  # seconds between two looks for abandoned jobs, across all workers
 
 
-def clean_abandoned(connection) -> int:
-    """Move the jobs whose heartbeat expired to the failed registry; RQ calls their failure callback."""
+def clean_abandoned(connection, every: int = TICK) -> int:
+    """Move the jobs whose heartbeat expired to the failed registry; RQ calls their failure callback. Once
+    per ``every`` seconds across all workers."""
     from rq import Queue
     from rq.registry import StartedJobRegistry
 
-    if not connection.set("emarge:abandoned-check", "1", nx=True, ex=ABANDONED_EVERY):
+    if not connection.set("emarge:abandoned-check", "1", nx=True, ex=every):
         return 0
     found = 0
     for name in QUEUES:
@@ -44,9 +45,6 @@ class _Emarge:
     """What both worker classes add to RQ's."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("serializer", SERIALIZER)
-        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
-        super().__init__(*args, **kwargs)
         from flask import current_app, has_app_context
 
         from app import create_app
@@ -54,13 +52,23 @@ class _Emarge:
         # Made once in the parent (the work horses it forks inherit it); a worker made inside an app (tests)
         # serves that one.
         self.app = current_app._get_current_object() if has_app_context() else create_app()
+        config = self.app.config
+        self.tick = int(config.get("WORKER_TICK") or TICK)
+        self.heartbeat_grace = int(config.get("WORKER_HEARTBEAT_GRACE") or HEARTBEAT_GRACE)
+        kwargs.setdefault("serializer", SERIALIZER)
+        # The setting wins over ``rq worker``'s own --job-monitoring-interval, whose default (30 s) the command
+        # line always passes.
+        kwargs["job_monitoring_interval"] = int(
+            config.get("WORKER_MONITORING_INTERVAL") or JOB_MONITORING_INTERVAL
+        )
+        super().__init__(*args, **kwargs)
         serve_jobs(self.app)
 
     def _tick(self) -> None:
         with self.app.app_context():
             tick_periodic(self.connection, lambda call: dispatch(call, self.app))
             try:
-                clean_abandoned(self.connection)
+                clean_abandoned(self.connection, self.tick)
             except Exception:
                 logger.exception("looking for abandoned jobs failed")
 
@@ -70,7 +78,7 @@ class _Emarge:
             return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
         while True:
             self._tick()
-            result = super().dequeue_job_and_maintain_ttl(min(timeout, TICK), max_idle_time=TICK)
+            result = super().dequeue_job_and_maintain_ttl(min(timeout, self.tick), max_idle_time=self.tick)
             if result is not None or self._stop_requested:
                 return result
 
@@ -80,8 +88,8 @@ class Worker(_Emarge, rq.Worker):
         # RQ adds 60 s to the monitoring interval: a dead worker's job would wait that long to be noticed.
         interval = self.job_monitoring_interval
         if job.timeout and job.timeout > 0:
-            return int(min(job.timeout - working_time, interval)) + HEARTBEAT_GRACE
-        return interval + HEARTBEAT_GRACE
+            return int(min(job.timeout - working_time, interval)) + self.heartbeat_grace
+        return interval + self.heartbeat_grace
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
         # The horse died (SIGKILL, out of memory): RQ fails the job but calls no failure callback for it.

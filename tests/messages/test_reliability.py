@@ -52,6 +52,10 @@ def _worker_env(app) -> dict:
         "MAIL_PORT": str(c["MAIL_PORT"]),
         "MAIL_TIMEOUT": "60",
         "PUBLIC_BASE_URL": c["PUBLIC_BASE_URL"],
+        # A dead worker noticed in seconds, not the production default's half-minute: the tests wait for it.
+        "WORKER_TICK": "1",
+        "WORKER_MONITORING_INTERVAL": "1",
+        "WORKER_HEARTBEAT_GRACE": "4",
     }
 
 
