@@ -283,14 +283,18 @@ class EmbeddedBackend:
         if not self._closed.is_set():
             self.calls.put(call)
 
-    def close(self) -> None:
-        """Stop the thread and drop delayed jobs (an app torn down: tests). Rows left pending wait for the
-        sweep of the next start, as after any stop."""
+    def close(self, timeout: float = 30) -> None:
+        """Stop the thread, once the job it runs (if any) ends, and drop delayed jobs (an app torn down: tests).
+        Rows left pending wait for the sweep of the next start, as after any stop."""
         self._closed.set()
         with self._lock:
             timers, self._timers = list(self._timers), set()
+            thread = self._thread
         for timer in timers:
             timer.cancel()
+        if thread is not None and thread is not threading.current_thread():
+            self.calls.put(None)  # wakes the thread up if it waits for work; it then sees it is closed
+            thread.join(timeout)
 
     def _ensure_thread(self) -> None:
         with self._lock:
