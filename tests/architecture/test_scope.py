@@ -77,7 +77,7 @@ def test_no_fake_request_context_outside_the_tests():
     assert found == []
 
 
-def test_a_job_builds_links_on_the_public_address_without_a_request(app, make_tenant):
+def test_a_job_builds_links_on_the_public_address_without_a_request(app, make_tenant, monkeypatch):
     """What the fake request contexts were for: ``url_for`` and the mail templates outside a request."""
     from flask import render_template_string, url_for
 
@@ -85,7 +85,7 @@ def test_a_job_builds_links_on_the_public_address_without_a_request(app, make_te
     from tenants import tenant_scope
 
     make_tenant("acme", admin="ada@acme.fr")
-    app.config["PUBLIC_BASE_URL"] = "https://emarge.example/app"
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://emarge.example/app")
     with tenant_scope("acme", app):
         # Outside a request Flask makes links absolute by default, on the public address.
         assert url_for("accounts.login", _external=False) == "/app/acme/login"

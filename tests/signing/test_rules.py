@@ -69,11 +69,12 @@ def test_window_edges(scope):
     assert _sign(s, s.zoe, slot, closes - timedelta(seconds=1)).created
 
 
-def test_window_is_configurable_and_closing_ends_it(app, scope):
+def test_window_is_configurable_and_closing_ends_it(app, scope, monkeypatch):
     from blueprints.signing import services, signoffs
 
     slot = scope.slot
-    app.config.update(SIGNING_OPENS_BEFORE_MINUTES=5, SIGNING_GRACE_MINUTES=0)
+    monkeypatch.setitem(app.config, "SIGNING_OPENS_BEFORE_MINUTES", 5)
+    monkeypatch.setitem(app.config, "SIGNING_GRACE_MINUTES", 0)
     state = services.state_of(slot)
     assert services.window(slot, state, slot.starts_at - timedelta(minutes=6)).status == "not_yet"
     assert services.window(slot, state, slot.starts_at - timedelta(minutes=5)).status == "open"
