@@ -106,6 +106,66 @@ def production_app(env: dict):
     return app
 
 
+def _schema_ddl(template: str = "tenant_bulk_template") -> tuple[str, list[str]]:
+    """The statements ``build_tenant`` sends to build a schema (recorded on a rolled-back build)."""
+    from sqlalchemy import event
+
+    from tenants.db import db
+    from tenants.migrate import build_tenant
+
+    recorded: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith(("CREATE", "ALTER", "COMMENT")):
+            recorded.append(statement.strip().rstrip(";"))
+
+    connection = db.engine.connect()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        with connection.begin() as transaction:
+            build_tenant(connection, template)
+            transaction.rollback()
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+        connection.close()
+    return template, recorded
+
+
+def bulk_create(first: int, last: int, batch: int = 50, prefix: str = "bulk") -> list[str]:
+    """Tenants ``<prefix><n>`` for n in ``first``..``last``-1 at head, ``batch`` per transaction and per round
+    trip, in the app context of the caller; returns their slugs.
+
+    The very DDL ``build_tenant`` sends, recorded once and replayed with each schema's name, and the same
+    stamp: only a way to get a thousand tenants quickly on a busy machine, not what is measured.
+    """
+    from sqlalchemy import insert
+
+    from tenants.db import bind_schema, db
+    from tenants.models import Tenant
+    from tenants.provisioning import schema_for
+    from tenants.schema import head
+
+    template, ddl = _schema_ddl()
+    script = (
+        ";\n".join(ddl)
+        + f";\nINSERT INTO \"{template}\".alembic_version (version_num) VALUES ('{head('tenant')}')"
+    )
+    made: list[str] = []
+    for start in range(first, last, batch):
+        slugs = [f"{prefix}{n:04d}" for n in range(start, min(start + batch, last))]
+        made.extend(slugs)
+        with db.engine.begin() as connection:
+            bind_schema(connection, None)
+            connection.execute(
+                insert(Tenant.__table__),
+                [{"slug": s, "schema": schema_for(s), "name": s, "status": "active"} for s in slugs],
+            )
+            connection.exec_driver_sql(
+                ";\n".join(script.replace(template, schema_for(slug)) for slug in slugs)
+            )
+    return made
+
+
 def load() -> str:
     """The load average over 1, 5 and 15 minutes, as the sections print it."""
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())

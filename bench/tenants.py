@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from common import DOC, ROOT, load, machine, scratch, sqlalchemy_url, write_section
+from common import DOC, ROOT, bulk_create, load, machine, scratch, sqlalchemy_url, write_section
 
 sys.path.insert(0, ROOT)
 
@@ -52,62 +52,6 @@ def _populate(hashed: str):
             )
 
     return populate
-
-
-def _schema_ddl(template: str = "tenant_bulk_template") -> tuple[str, list[str]]:
-    """The statements ``build_tenant`` sends to build a schema (recorded on a rolled-back build)."""
-    from sqlalchemy import event
-
-    from tenants.db import db
-    from tenants.migrate import build_tenant
-
-    recorded: list[str] = []
-
-    def record(conn, cursor, statement, params, context, executemany):
-        if statement.lstrip().upper().startswith(("CREATE", "ALTER", "COMMENT")):
-            recorded.append(statement.strip().rstrip(";"))
-
-    connection = db.engine.connect()
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        with connection.begin() as transaction:
-            build_tenant(connection, template)
-            transaction.rollback()
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
-        connection.close()
-    return template, recorded
-
-
-def _bulk_create(first: int, last: int, batch: int = 50) -> None:
-    """Tenants ``first``..``last``-1 at head, ``batch`` per transaction and per round trip.
-
-    The very DDL ``build_tenant`` sends, recorded once and replayed with each schema's name, and the same
-    stamp: only a way to get a thousand tenants quickly on a busy machine, not what is measured.
-    """
-    from sqlalchemy import insert
-
-    from tenants.db import bind_schema, db
-    from tenants.models import Tenant
-    from tenants.provisioning import schema_for
-    from tenants.schema import head
-
-    template, ddl = _schema_ddl()
-    script = (
-        ";\n".join(ddl)
-        + f";\nINSERT INTO \"{template}\".alembic_version (version_num) VALUES ('{head('tenant')}')"
-    )
-    for start in range(first, last, batch):
-        slugs = [f"bulk{n:04d}" for n in range(start, min(start + batch, last))]
-        with db.engine.begin() as connection:
-            bind_schema(connection, None)
-            connection.execute(
-                insert(Tenant.__table__),
-                [{"slug": s, "schema": schema_for(s), "name": s, "status": "active"} for s in slugs],
-            )
-            connection.exec_driver_sql(
-                ";\n".join(script.replace(template, schema_for(slug)) for slug in slugs)
-            )
 
 
 def run(args) -> dict:
@@ -159,7 +103,7 @@ def run(args) -> dict:
 
             # (b) the rest of the tenants, quickly, then the no-op migrate.
             started = time.perf_counter()
-            _bulk_create(args.provision, args.tenants)
+            bulk_create(args.provision, args.tenants)
             results["bulk_s"] = time.perf_counter() - started
             tenants = all_tenants(active_only=False)
             assert len(tenants) == args.tenants, len(tenants)
