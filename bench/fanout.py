@@ -131,6 +131,8 @@ def run(args) -> dict:
                 "REDIS_URL": REDIS_URL,
                 "MAIL_SERVER": "127.0.0.1",
                 "MAIL_PORT": 1,  # nothing listens: the reminders' mail is not what is measured
+                "MAIL_FROM": "Emarge <no-reply@emarge.localhost>",
+                "MAIL_TIMEOUT": 2,
             }
         )
         connection = redis.Redis.from_url(REDIS_URL)
