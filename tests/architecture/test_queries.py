@@ -14,6 +14,8 @@ organization and the policies (``tenants/lookups.py``), which a warm process doe
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections import Counter
 from datetime import date, timedelta
@@ -263,6 +265,9 @@ def test_no_page_sends_more_statements_for_more_rows(app, make_tenant):
                 f"GET {url}: {len(before)} statements with a few rows, {len(after)} with ten more of each; "
                 f"most sent: {_repeated(after)}"
             )
+    if os.environ.get("EMARGE_QUERY_REPORT"):  # bench/queries.py: the counts, for docs/performance.md
+        with open(os.environ["EMARGE_QUERY_REPORT"], "w") as report:
+            json.dump({url: [small[url][0], len(small[url][1]), len(large[url][1])] for url in urls}, report)
     assert problems == [], "\n".join(problems)
     # The pages that matter most were served, not refused: their counts mean something.
     served = {url for url in urls if small[url][0] == 200}
