@@ -11,8 +11,7 @@ Measured in the same run:
 (a) the minute's pass as scheduled: ``jobs.fanout.fan_out`` for each kind of minute work, reading the index and
     enqueueing one RQ job per busy tenant and kind (real Redis); the median of ``--repeat`` passes;
 (b) the baseline, the shape the pass had before the index: one job entering every tenant's schema to look for
-    work (here, computing each kind's due moment, which is what the old loops' queries amounted to); once;
-(c) the jobs (a) handed out, run by one in-process RQ worker.
+    work (here, computing each kind's due moment, which is what the old loops' queries amounted to); once.
 
 It works in a database of its own (``emarge_bench_<pid>``) and Redis database 9, both emptied afterwards, and
 writes the "## Periodic work" section of docs/performance.md (``--no-docs`` to leave the file alone).
@@ -112,11 +111,9 @@ def _count_statements(app, func):
 
 
 def run(args) -> dict:
-    import redis
-    from rq import SimpleWorker
 
     from app import create_app
-    from jobs import QUEUES, SERIALIZER
+    from jobs import QUEUES
     from tenants.db import db
     from tenants.migrate import build_platform
 
@@ -130,12 +127,9 @@ def run(args) -> dict:
                 "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url),
                 "REDIS_URL": REDIS_URL,
                 "MAIL_SERVER": "127.0.0.1",
-                "MAIL_PORT": 1,  # nothing listens: the reminders' mail is not what is measured
-                "MAIL_FROM": "Emarge <no-reply@emarge.localhost>",
-                "MAIL_TIMEOUT": 2,
+                "MAIL_PORT": 1,  # nothing listens; no handed job runs here: only the pass is measured
             }
         )
-        connection = redis.Redis.from_url(REDIS_URL)
         with app.app_context():
             results["machine"] = {**machine(REDIS_URL), "load_start": load()}
             with db.engine.begin() as c:
@@ -173,19 +167,6 @@ def run(args) -> dict:
             results["scan_found"], results["scan_statements"] = found, scan_statements
             print(f"scan of every tenant: {results['scan_s']:.1f} s, {found} with work", flush=True)
 
-            # (c) the handed jobs, run by one worker.
-            _minute_pass()
-            jobs_count = sum(app.extensions["emarge.jobs"].queue(name).count for name in QUEUES)
-            started = time.perf_counter()
-            # RQ's own worker: Emarge's would also start the schedule's passes, which are not measured here.
-            SimpleWorker(list(QUEUES), connection=connection, serializer=SERIALIZER).work(
-                burst=True, logging_level="ERROR"
-            )
-            results["jobs_s"], results["jobs"] = time.perf_counter() - started, jobs_count
-            print(
-                f"{jobs_count} handed jobs (and what they enqueued) run in {results['jobs_s']:.1f} s",
-                flush=True,
-            )
             results["machine"]["load_end"] = load()
             db.engine.dispose()
     return results
@@ -208,7 +189,6 @@ CPU ({m["cpu"]}), {m["ram"]} RAM, Python {m["python"]}; load average {m["load_st
 | The minute's pass (`jobs.fanout.fan_out` for each kind: read the index, enqueue one RQ job per busy tenant and kind), median of {r["repeat"]} | **{r["pass_ms"]["median"]:.1f} ms** (min {r["pass_ms"]["min"]:.1f}, max {r["pass_ms"]["max"]:.1f}); {r["pass_statements"]} SQL statements; jobs handed out: {handed} |
 | Baseline in the same run: one job entering every tenant's schema to look for work | {r["scan_s"]:.1f} s; {r["scan_statements"]} SQL statements; {r["scan_found"]} tenants found with work |
 | The minute's pass against the baseline | {100 * ratio:.2f} % of its time |
-| The {r["jobs"]} jobs handed out, run by one in-process worker (reminders rendered, repairs enqueued and attempted) | {r["jobs_s"]:.1f} s |
 
 An idle tenant costs the pass nothing: the pass sends {r["pass_statements"]} statements whatever the number of
 tenants (one index query per kind), and opens no tenant's schema; its time grows with the busy tenants only (one

@@ -76,7 +76,7 @@ sessions, trainees enrolled and signed, messages, documents, users, logins, task
 versions on the platform). Each page is requested twice and the second is counted: the organization and the
 policy versions come from the process's copies (`tenants/lookups.py`), as in a warm process.
 
-| Page | Statements, a few rows | With ten more of each | Before issue 13 (2 → 20 rows) |
+| Page | Statements, a few rows | With ten more of each | Before issue 13 (the issue's figures, 2 → 20 rows) |
 |---|---|---|---|
 {chr(10).join(rows)}
 
