@@ -67,6 +67,7 @@ def _live_context(slot: Slot, who, *, error=None):
         training_session=slot.session,
         state=state,
         window=services.window(slot, state, now),
+        ended=slot.ends_at <= now,
         lines=lines,
         signed=sum(
             1
@@ -193,6 +194,7 @@ def signoff(slot_id: int):
         "signing/signoff.html",
         slot=slot,
         state=state,
+        ended=slot.ends_at <= utcnow(),
         lines=lines,
         error=error,
         tz=slot.session.timezone,

@@ -43,7 +43,7 @@ def test_the_change_check_answers_204_until_something_changes(app, client, world
     fragment = client.get(f"/{world.slug}/slots/{world.open_slot}/live", headers={"HX-Request": "true"})
     text = fragment.get_data(as_text=True)
     assert text.startswith('\n<section id="roster"') or text.lstrip().startswith('<section id="roster"')
-    assert "1</strong> / <span data-expected>3</span>" in text and "Martin Paul" in text
+    assert "1</strong> / <span data-expected>3</span>" in text and "Paul Martin" in text
     assert "HX-Request" in fragment.headers["Vary"]
     # A forged or foreign token gets nothing.
     assert client.get(url[:-2] + "xx?v=0").status_code == 404
@@ -159,3 +159,51 @@ def test_sign_off_page(app, client, world):
         ).status_code
         == 403
     )
+
+
+def _roster_rows(page: str) -> dict[str, str]:
+    """Each roster row's participant name (its header cell) → the row's text."""
+    rows = re.findall(r'<tr class="row-[^"]*" data-participant="\d+">(.*?)</tr>', page, re.S)
+    found = {}
+    for row in rows:
+        name = re.search(r'<th scope="row">([^<]+)</th>', row).group(1).strip()
+        found[name] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.split("<details")[0])).strip()
+    return found
+
+
+def test_the_roster_names_people_as_every_page_does_and_says_what_a_blank_means(app, client, world):
+    from blueprints.signing.models import PRESENT, Attendance
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    login(client, world.slug, world.facilitator)
+    live = f"/{world.slug}/slots/{{}}/live"
+    running = _roster_rows(client.get(live.format(world.open_slot)).get_data(as_text=True))
+    # First name first, as on the session page and the sign-off list.
+    assert set(running) == {"Paul Martin", "Rita Bernard", "Zoe Petit"}
+    assert "Not signed yet" in running["Zoe Petit"]
+    # Signed while the half-day runs: present, and no duration yet (it is known at the end, or at departure).
+    _trainee_signs(app, world, world.paul, world.open_slot)
+    running = _roster_rows(client.get(live.format(world.open_slot)).get_data(as_text=True))
+    assert "Present" in running["Paul Martin"] and not re.search(r"\d+ min$", running["Paul Martin"])
+    # Yesterday's half-day, ended: a blank is "not signed", a presence has its duration.
+    with tenant_scope(world.slug, app):
+        db.session.add(
+            Attendance(
+                slot_id=world.past_slot,
+                participant_id=world.paul,
+                status=PRESENT,
+                signature_sha256="0" * 64,
+                attended_minutes=175,
+            )
+        )
+        db.session.commit()
+    ended = _roster_rows(client.get(live.format(world.past_slot)).get_data(as_text=True))
+    assert "Not signed" in ended["Zoe Petit"] and "Not signed yet" not in ended["Zoe Petit"]
+    assert ended["Paul Martin"].endswith("175 min")
+    # Signed off: the sheet says absent.
+    signoff = f"/{world.slug}/slots/{world.past_slot}/signoff"
+    assert "Not signed" in client.get(signoff).get_data(as_text=True)
+    assert client.post(signoff, data={"signature": data_url(png())}).status_code == 303
+    locked = _roster_rows(client.get(live.format(world.past_slot)).get_data(as_text=True))
+    assert "Absent" in locked["Zoe Petit"] and "signed" not in locked["Zoe Petit"].lower()
