@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.documents.paper_sheets import paper_slot_ids
 from blueprints.participants.models import Enrollment
+from blueprints.participants.services import funder_labels
 from blueprints.trainings.models import TrainingSession
 from tenants.db import db
 
@@ -87,6 +88,7 @@ def attendance_rows(session: TrainingSession) -> Iterator[list]:
         )
     }
     paper = paper_slot_ids([s.id for s in slots])
+    funders = {code: str(label) for code, label in funder_labels().items()}  # in the reader's language
     tz = session.timezone
     for slot in slots:
         start, end = local(slot.starts_at, tz), local(slot.ends_at, tz)
@@ -105,7 +107,7 @@ def attendance_rows(session: TrainingSession) -> Iterator[list]:
                 person.first_name,
                 person.email or "",
                 person.company or "",
-                enrollment.funder,
+                funders.get(enrollment.funder, enrollment.funder),
                 enrollment.funder_reference or "",
                 _status_label(mark.status if mark is not None else None),
                 mark.late_minutes if mark is not None else 0,

@@ -110,8 +110,11 @@ def test_csv_has_a_row_per_participant_and_slot(app, world, jobs):
         assert row[1] == "2026-11-02" and row[2] == "2026-11-03"
         by_name.setdefault(row[6], []).append(row)
     assert set(by_name) == {'\'=HYPERLINK("http://x")', "Nom01", "Nom02"}
-    assert all(r[10] == "cpf" and r[11] == "CPF-2026-0042" for r in by_name["Nom01"])
-    assert all(r[10] == "employer" and r[11] == "" and r[9] == "" for r in by_name["Nom02"])
+    # The funder in words, in the reader's language, never its internal code.
+    assert all(
+        r[10] == "CPF (personal training account)" and r[11] == "CPF-2026-0042" for r in by_name["Nom01"]
+    )
+    assert all(r[10] == "Employer" and r[11] == "" and r[9] == "" for r in by_name["Nom02"])
     # Statuses, minutes and hours as recorded, cell by cell.
     recorded = expected_cells(app)
     assert len(recorded) == len(body)
@@ -141,7 +144,9 @@ def test_xlsx_reads_back_with_funders_and_neutralised_formulas(app, world, jobs)
         for cell in row:
             assert cell.data_type != "f", cell.value
     cpf = [r for r in rows[1:] if r[6] == "Nom01"]
-    assert len(cpf) == 4 and all(r[10] == "cpf" and r[11] == "CPF-2026-0042" for r in cpf)
+    assert len(cpf) == 4 and all(
+        r[10] == "CPF (personal training account)" and r[11] == "CPF-2026-0042" for r in cpf
+    )
     # Hours are numbers a funder can add up; dates are dates.
     assert all(isinstance(r[15], (int, float)) for r in rows[1:])
     assert {r[3].date().isoformat() if hasattr(r[3], "date") else str(r[3]) for r in rows[1:]} == {
@@ -155,3 +160,18 @@ def test_export_needs_a_known_format_and_access(app, world):
     url = f"/{SLUG}/sessions/{world.session_id}/documents/export"
     assert admin.post(url, data={"format": "pdf"}).status_code == 400
     assert admin.post(f"/{SLUG}/sessions/999/documents/export", data={"format": "csv"}).status_code == 404
+
+
+def test_the_funder_column_is_in_the_readers_language(app, world):
+    from flask_babel import force_locale
+
+    from blueprints.documents.exports import attendance_rows
+    from blueprints.trainings.models import TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    with tenant_scope(SLUG, app), force_locale("fr"):
+        session = db.session.get(TrainingSession, world.session_id)
+        funders = {row[6].removeprefix("'"): row[10] for row in attendance_rows(session)}
+    assert funders["Nom01"] == "CPF (compte personnel de formation)"
+    assert funders["Nom02"] == "Employeur"
