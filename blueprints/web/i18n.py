@@ -78,6 +78,16 @@ def compile_catalogs(source: str, target: str) -> None:
         os.replace(tmp, mo)
 
 
+# French writes "d'Inès", not "de Inès": before a vowel or a mute h, "de" loses its vowel.
+_ELIDING = frozenset("aàâäeéèêëiîïoôöuùûüyhAÀÂÄEÉÈÊËIÎÏOÔÖUÙÛÜYH")
+
+
+def elides(name: str | None) -> bool:
+    """Whether a word before ``name`` elides in French ("Documents d'Inès Benali"): templates then pick the
+    message with the context "before a vowel", which says so in the French catalog (the same in English)."""
+    return bool(name) and name[0] in _ELIDING
+
+
 def init_app(app: Flask) -> None:
     compiled = os.path.join(app.instance_path, "translations")
     compile_catalogs(os.path.join(ROOT, "translations"), compiled)
@@ -85,5 +95,6 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["elides"] = elides
     # The organization in scope, for page headers and mail ("Log in to Acme").
     app.context_processor(lambda: {"scope_tenant": current_tenant()})

@@ -247,3 +247,27 @@ def test_export_directory_neutralises_formulas(app, admin):
     assert "'+SUM(1)" in cells and "'@evil" in cells and "'-2+3" in cells
     assert "06 12 34 56 78" in cells
     assert actions(app)[-1] == "participants.exported"
+
+
+def test_french_elides_de_before_a_vowel_in_the_documents_link(app, admin):
+    from sqlalchemy import update
+
+    from blueprints.accounts.models import User
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    def speaks(language: str) -> None:
+        with tenant_scope(SLUG, app):
+            db.session.execute(update(User).values(language=language))
+            db.session.commit()
+
+    ines, paul = (
+        add_participant(app, first_name="Inès", last_name="Benali"),
+        add_participant(app, first_name="Paul"),
+    )
+    speaks("fr")
+    assert "Documents d’Inès Benali" in text(admin.get(f"{BASE}/{ines}"))
+    assert "Documents de Paul Dupont" in text(admin.get(f"{BASE}/{paul}"))
+    assert "Documents d’Inès Benali" in text(admin.get(f"/{SLUG}/participants/{ines}/documents"))
+    speaks("en")
+    assert "Documents of Inès Benali" in text(admin.get(f"{BASE}/{ines}"))
