@@ -194,7 +194,7 @@ def last_invitations(session: TrainingSession) -> dict[int, Message]:
     return {m.participant_id: m for m in rows if m.participant_id is not None}
 
 
-def _invited(session: TrainingSession) -> set[int]:
+def invited_ids(session: TrainingSession) -> set[int]:
     """Participants with an invitation that went out, or is on its way (a failed one does not count)."""
     return set(
         db.session.scalars(
@@ -273,7 +273,7 @@ def invite_all(
 ) -> InvitationOutcome:
     """Invite every enrolled participant who has no invitation out yet (``again``: everyone)."""
     outcome = InvitationOutcome()
-    done = set() if again else _invited(session)
+    done = set() if again else invited_ids(session)
     last = {} if again else last_invitations(session)
     for participant in roster.roster_of_session(session):
         if participant.id in done:

@@ -21,6 +21,7 @@ from blueprints.messages.outreach import (
     REMINDER_LATE,
     SLOT_SUMMARY,
     SUMMARY_WINDOW,
+    invited_ids,
     language_of,
     preference_of,
     queue_for,
@@ -81,12 +82,13 @@ def _existing_keys(keys: list[str]) -> set[str]:
 def _remind(
     slot: Slot, kind: str, template: str, subject: str, preference: str, actor: Actor, tenant: TenantRef
 ) -> int:
-    """One reminder per participant and channel for ``slot``, to those enrolled, reachable and not recorded."""
+    """One reminder per participant and channel for ``slot``, to those enrolled, invited, reachable and not
+    recorded: a reminder never comes before the invitation that says who is writing and why."""
     session = slot.session
-    recorded = _recorded(slot)
+    recorded, invited = _recorded(slot), invited_ids(session)
     planned = []
     for participant in roster.roster_of_session(session):
-        if participant.id in recorded:
+        if participant.id in recorded or participant.id not in invited:
             continue
         found = reach(participant, preference)
         for ch in found.channels:

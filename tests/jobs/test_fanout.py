@@ -231,7 +231,7 @@ def test_through_rq_one_small_job_runs_per_tenant_with_work(app, make_tenant, ba
         pytest.skip("RQ workers exist only with Redis: the SQLite set-up runs jobs in a thread")
     from jobs import MESSAGING, enqueue
 
-    worlds = [build_outreach_world(app, make_tenant, slug=slug) for slug in ("north", "south")]
+    worlds = [build_outreach_world(app, make_tenant, slug=slug, invited=True) for slug in ("north", "south")]
     make_tenant("idle")
     at = worlds[0].start - timedelta(minutes=30)
     with app.app_context():

@@ -36,9 +36,18 @@ class OutreachWorld:
 
 
 def build_outreach_world(
-    app, make_tenant, *, slug: str = "acme", start: datetime | None = None, channels: str = "email"
+    app,
+    make_tenant,
+    *,
+    slug: str = "acme",
+    start: datetime | None = None,
+    channels: str = "email",
+    invited: bool = False,
 ) -> OutreachWorld:
+    """``invited``: each enrolled participant with an address already had their invitation (a message row,
+    sent), as reminders require."""
     from blueprints.accounts.models import Organization, User
+    from blueprints.messages.models import Message
     from blueprints.participants.models import Enrollment, Participant
     from blueprints.trainings.models import Slot, Training, TrainingSession
     from tenants import tenant_scope
@@ -89,6 +98,18 @@ def build_outreach_world(
             db.session.add(
                 Enrollment(session_id=(session if enrolled else other).id, participant_id=participant.id)
             )
+            if invited and enrolled and (participant.email or participant.mobile):
+                db.session.add(
+                    Message(
+                        channel="email" if participant.email else "sms",
+                        template="invitation_signin",
+                        recipient=participant.email or participant.mobile,
+                        subject="Invitation",
+                        status="sent",
+                        session_id=session.id,
+                        participant_id=participant.id,
+                    )
+                )
         db.session.commit()
         return OutreachWorld(
             slug=slug,

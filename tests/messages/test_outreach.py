@@ -245,7 +245,7 @@ def test_two_clicks_at_once_invite_once_and_a_failed_invitation_is_sent_again(ap
         db.session.commit()
         assert len(first.sent) == 3
         # The second click read "nobody invited yet" before the first committed.
-        monkeypatch.setattr(outreach, "_invited", lambda session: set())
+        monkeypatch.setattr(outreach, "invited_ids", lambda session: set())
         monkeypatch.setattr(outreach, "last_invitations", lambda session: {})
         second = outreach.invite_all(session, Actor.system("test"), tenant=current_tenant())
         db.session.commit()

@@ -78,7 +78,9 @@ def _settings(app, **values) -> None:
 
 
 def test_reminder_before_the_slot_at_the_right_moment_once(app, make_tenant, smtp_server, jobs):
-    world = build_outreach_world(app, make_tenant, channels="both")  # defaults: 60 min before, 15 after
+    world = build_outreach_world(
+        app, make_tenant, channels="both", invited=True
+    )  # defaults: 60 min before, 15 after
     start = world.start
 
     # Too early: nothing.
@@ -101,6 +103,33 @@ def test_reminder_before_the_slot_at_the_right_moment_once(app, make_tenant, smt
     assert sorted(s.recipient for s in dev_sms(app, "acme")) == expected[:2]
 
 
+def test_no_reminder_reaches_a_participant_before_their_first_invitation(app, make_tenant, jobs):
+    from sqlalchemy import delete
+
+    from blueprints.audit.services import Actor
+    from blueprints.messages import outreach
+    from blueprints.messages.models import Message
+    from blueprints.participants.models import Participant
+    from blueprints.trainings.models import TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    world = build_outreach_world(app, make_tenant, invited=True)
+    with tenant_scope("acme", app):  # Dan was enrolled after the invitations went out: none for him yet
+        db.session.execute(delete(Message).where(Message.participant_id == world.people["dan"]))
+        db.session.commit()
+    _run(app, world, world.start - timedelta(minutes=50))
+    assert _recipients(app, world, "reminder_before") == ["ann@client.fr", "bob@client.fr"]
+    # Once invited, the next run reminds him too.
+    with tenant_scope("acme", app):
+        session = db.session.get(TrainingSession, world.session_id)
+        dan = db.session.get(Participant, world.people["dan"])
+        assert outreach.invite(session, dan, Actor.system(), tenant=current_tenant()).reachable
+        db.session.commit()
+    _run(app, world, world.start - timedelta(minutes=40))
+    assert _recipients(app, world, "reminder_before") == ["ann@client.fr", "bob@client.fr", "dan@client.fr"]
+
+
 def test_a_before_reminder_whose_moment_passed_is_not_sent_late(app, make_tenant, jobs):
     world = build_outreach_world(app, make_tenant)
     # The app was down for the whole hour before the slot: at the start, it is too late for "before".
@@ -113,7 +142,7 @@ def test_a_before_reminder_whose_moment_passed_is_not_sent_late(app, make_tenant
 
 
 def test_late_reminder_only_to_those_who_have_not_signed(app, make_tenant, smtp_server, jobs):
-    world = build_outreach_world(app, make_tenant, channels="email")
+    world = build_outreach_world(app, make_tenant, channels="email", invited=True)
     _settings(app, reminder_before_minutes=0)
     start = world.start
     _record(app, world, "ann", "present")  # signed
@@ -239,7 +268,7 @@ def test_a_withdrawn_link_is_not_sent_by_the_job_but_an_invitation_renews_it(app
     from tenants import tenant_scope
     from tenants.db import db
 
-    world = build_outreach_world(app, make_tenant)
+    world = build_outreach_world(app, make_tenant, invited=True)
     with tenant_scope("acme", app):
         session = db.session.get(TrainingSession, world.session_id)
         bob = db.session.get(Participant, world.people["bob"])
@@ -254,6 +283,6 @@ def test_a_withdrawn_link_is_not_sent_by_the_job_but_an_invitation_renews_it(app
         bob = db.session.get(Participant, world.people["bob"])
         assert outreach.invite(session, bob, Actor.system(), tenant=current_tenant()).channels == ("email",)
         db.session.commit()
-    (invitation,) = messages(app, "acme", template="invitation_signin")
+    invitation = messages(app, "acme", template="invitation_signin", participant_id=world.people["bob"])[-1]
     path = re.search(r"http://localhost(/acme/sign/\S+)", invitation.body_text).group(1)
     assert english(app.test_client()).get(path).status_code == 200
