@@ -60,7 +60,6 @@ def _live_context(slot: Slot, who, *, error=None):
     version = live.version(current_app, current_tenant().schema, slot.id)
     now = utcnow()
     state = services.state_of(slot)
-    db.session.commit()  # the state row, made on first use
     lines = roster.roster(slot)
     return dict(
         slot=slot,
@@ -227,7 +226,6 @@ def kiosk(slot_id: int):
         )
     now = utcnow()
     state = services.state_of(slot)
-    db.session.commit()
     return render_template(
         "signing/kiosk.html",
         slot=slot,

@@ -94,7 +94,8 @@ def window(slot: Slot, state: SlotState | None, now: datetime) -> Window:
 
 
 def state_of(slot: Slot, *, lock: str | None = None) -> SlotState:
-    """The slot's signing state, made on first use. ``lock``: "share" (signing) or "update" (closing)."""
+    """The slot's signing state (made with the slot, blueprints/signing/models.py; here only if one is missing,
+    in a transaction that writes). ``lock``: "share" (signing) or "update" (closing)."""
     query = select(SlotState).where(SlotState.slot_id == slot.id).execution_options(populate_existing=True)
     if lock:
         # A signature and the sign-off never cross: sign-off waits for signatures in flight, and a

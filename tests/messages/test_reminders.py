@@ -65,6 +65,23 @@ def _recipients(app, world, template: str) -> list[str]:
     return sorted(m.recipient for m in messages(app, world.slug, template=template, slot_id=world.slot_id))
 
 
+def _invite(app, world, person: str):
+    """A person sends ``person`` their invitation, as the session page does; how they were reached."""
+    from blueprints.audit.services import Actor
+    from blueprints.messages import outreach
+    from blueprints.participants.models import Participant
+    from blueprints.trainings.models import TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    with tenant_scope(world.slug, app):
+        session = db.session.get(TrainingSession, world.session_id)
+        participant = db.session.get(Participant, world.people[person])
+        reached = outreach.invite(session, participant, Actor.system(), tenant=current_tenant())
+        db.session.commit()
+        return reached
+
+
 def _settings(app, **values) -> None:
     from blueprints.accounts.models import organization
     from tenants import tenant_scope
@@ -106,11 +123,7 @@ def test_reminder_before_the_slot_at_the_right_moment_once(app, make_tenant, smt
 def test_no_reminder_reaches_a_participant_before_their_first_invitation(app, make_tenant, jobs):
     from sqlalchemy import delete
 
-    from blueprints.audit.services import Actor
-    from blueprints.messages import outreach
     from blueprints.messages.models import Message
-    from blueprints.participants.models import Participant
-    from blueprints.trainings.models import TrainingSession
     from tenants import tenant_scope
     from tenants.db import db
 
@@ -121,11 +134,7 @@ def test_no_reminder_reaches_a_participant_before_their_first_invitation(app, ma
     _run(app, world, world.start - timedelta(minutes=50))
     assert _recipients(app, world, "reminder_before") == ["ann@client.fr", "bob@client.fr"]
     # Once invited, the next run reminds him too.
-    with tenant_scope("acme", app):
-        session = db.session.get(TrainingSession, world.session_id)
-        dan = db.session.get(Participant, world.people["dan"])
-        assert outreach.invite(session, dan, Actor.system(), tenant=current_tenant()).reachable
-        db.session.commit()
+    assert _invite(app, world, "dan").reachable
     _run(app, world, world.start - timedelta(minutes=40))
     assert _recipients(app, world, "reminder_before") == ["ann@client.fr", "bob@client.fr", "dan@client.fr"]
 
@@ -261,7 +270,6 @@ def test_reminder_settings_are_checked(app, client, make_tenant):
 
 def test_a_withdrawn_link_is_not_sent_by_the_job_but_an_invitation_renews_it(app, make_tenant, jobs):
     from blueprints.audit.services import Actor
-    from blueprints.messages import outreach
     from blueprints.participants.models import Participant
     from blueprints.signing import signin_links
     from blueprints.trainings.models import TrainingSession
@@ -278,11 +286,7 @@ def test_a_withdrawn_link_is_not_sent_by_the_job_but_an_invitation_renews_it(app
     assert _recipients(app, world, "reminder_before") == ["ann@client.fr", "dan@client.fr"]
 
     # A person sending the invitation means Bob should have a working link: a new one is made.
-    with tenant_scope("acme", app):
-        session = db.session.get(TrainingSession, world.session_id)
-        bob = db.session.get(Participant, world.people["bob"])
-        assert outreach.invite(session, bob, Actor.system(), tenant=current_tenant()).channels == ("email",)
-        db.session.commit()
+    assert _invite(app, world, "bob").channels == ("email",)
     invitation = messages(app, "acme", template="invitation_signin", participant_id=world.people["bob"])[-1]
     path = re.search(r"http://localhost(/acme/sign/\S+)", invitation.body_text).group(1)
     assert english(app.test_client()).get(path).status_code == 200
