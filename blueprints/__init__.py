@@ -48,17 +48,32 @@ def register_blueprints(app: Flask) -> None:
     auth.init_app(app)
     from blueprints.accounts.views import bp as accounts
     from blueprints.audit.views import bp as audit
+    from blueprints.help.views import bp as help_pages
     from blueprints.participants.views import bp as participants
     from blueprints.privacy.views import bp as privacy
     from blueprints.public.views import bp as public
+    from blueprints.search.views import bp as search
     from blueprints.settings.views import bp as settings
     from blueprints.staff import privacy_views  # noqa: F401 - its routes are on the staff blueprint
     from blueprints.staff.views import bp as staff
     from blueprints.tasks.views import bp as tasks
+    from blueprints.today.views import bp as today
     from blueprints.trainings import timetable_views  # noqa: F401 - routes on the trainings blueprint
     from blueprints.trainings.views import bp as trainings
 
-    for bp in (public, staff, accounts, audit, tasks, trainings, settings, privacy):
+    for bp in (
+        public,
+        staff,
+        accounts,
+        today,
+        search,
+        help_pages,
+        audit,
+        tasks,
+        trainings,
+        settings,
+        privacy,
+    ):
         app.register_blueprint(bp)
     from blueprints.participants import enrollment_views, import_views  # noqa: F401 - routes on its blueprint
 

@@ -165,7 +165,9 @@ def export_attendance(
                 data = exports.attendance_csv(rows, safe_cell)
                 content_type = "text/csv"
         progress_total = len(rows)
-        filename = exports.export_filename(session, "xlsx" if fmt == "xlsx" else "csv")
+        filename = exports.export_filename(
+            session, "xlsx" if fmt == "xlsx" else "csv", current_tenant().language
+        )
         # End the reading transaction before writing (SQLite: see jobs/exports.py).
         db.session.rollback()
         blob = storage().put(data, content_type=content_type, filename=filename)

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 
 from blueprints.audit.models import AuditEvent
 from blueprints.shared.cells import safe_cell
+from blueprints.shared.filenames import file_name
 from blueprints.tasks.services import Progress
 from blueprints.web.audit_guard import writes
 from jobs import tenant_job
 from tenants import current_tenant
-from tenants.db import db
+from tenants.db import db, utcnow
 from tenants.storage import storage
 
 BATCH = 500
@@ -75,7 +76,11 @@ def export_audit(task_id: int) -> None:
         # another connection (Progress) has written to the file ("database is locked", whatever the timeout).
         db.session.rollback()
         blob = storage().put(
-            out.getvalue().encode("utf-8-sig"), content_type="text/csv", filename="audit-trail.csv"
+            out.getvalue().encode("utf-8-sig"),
+            content_type="text/csv",
+            filename=file_name(
+                "audit", utcnow().date().isoformat(), extension="csv", language=current_tenant().language
+            ),
         )
         db.session.commit()
         progress.finish({"blob": blob.key}, message=f"{done}")

@@ -42,6 +42,7 @@ def import_participants(
 
 def _import(task_id, blob_key, mapping, session_id, funder, actor) -> None:
     from blueprints.participants import imports
+    from blueprints.participants import services as participants_services
     from blueprints.trainings.models import TrainingSession
 
     progress = Progress(task_id, current_tenant().schema)
@@ -64,6 +65,7 @@ def _import(task_id, blob_key, mapping, session_id, funder, actor) -> None:
             session=session,
             funder=funder,
             skipped=len(checked.invalid),
+            language=participants_services.default_language(current_tenant()),
             progress=progress.update if live else None,
         )
         storage().delete(blob_key)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date, gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from blueprints.messages.services import build_email
 from blueprints.shared.mail import PermanentFailure, TemporaryFailure, mailer
 from blueprints.web.audit_guard import writes
+from blueprints.web.i18n import format_date
 from jobs import platform_job
 from tenants import all_tenants, tenant_scope
 from tenants.db import db

@@ -125,6 +125,41 @@ def slug_taken(slug: str) -> bool:
         )
 
 
+# Left out of a suggested address: a leading article, and legal forms wherever they stand.
+_ARTICLES = frozenset({"l", "la", "le", "les", "the"})
+_LEGAL_FORMS = frozenset({"sarl", "sas", "sasu", "eurl", "sa", "scop", "ltd"})
+
+
+def suggest_slug(name: str) -> str | None:
+    """A free address made from an organization's name ("L'École des Métiers" → "ecole-des-metiers"), with a
+    number when it is taken; None when the name gives nothing to make one from."""
+    import unicodedata
+
+    letters = []
+    for char in unicodedata.normalize("NFKD", (name or "").lower()):
+        if unicodedata.category(char) == "Mn":
+            continue  # an accent, folded away
+        letters.append(char if char.isascii() and char.isalnum() else " ")
+    words = [w for w in "".join(letters).split() if w not in _LEGAL_FORMS]
+    while len(words) > 1 and words[0] in _ARTICLES:
+        words.pop(0)
+    base = ""
+    for word in words:
+        if len(base) + len(word) + 1 > SLUG_MAX - 3:
+            break
+        base = f"{base}-{word}" if base else word
+    base = base.lstrip("0123456789-")
+    if base and len(base) < SLUG_MIN:
+        base = f"{base}-formation"
+    if not base or slug_problem(base) == "charset":
+        return None
+    for n in range(1, 50):
+        candidate = base if n == 1 else f"{base}-{n}"
+        if slug_problem(candidate) is None and not slug_taken(candidate):
+            return candidate
+    return None
+
+
 def provision(new: NewTenant, populate: Callable[[Session, TenantRef], None] | None = None) -> TenantRef:
     """Create the tenant row, its schema at head and what ``populate`` adds (its first admin), at once.
 

@@ -31,13 +31,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/<org>")
 
 
 def _safe_next(target: str | None) -> str:
-    return safe_next(target, url_for("accounts.home"), within=f"/{current_tenant().slug}/")
-
-
-@bp.get("/")
-@login_required
-def home():
-    return render_template("accounts/home.html")
+    return safe_next(target, url_for("today.index"), within=f"/{current_tenant().slug}/")
 
 
 @bp.route("/login", methods=["GET", "POST"])

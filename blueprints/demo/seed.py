@@ -213,6 +213,7 @@ def add_showcase(now: datetime) -> None:
                 "sms_consent": t.sms_consent,
             },
             actor,
+            language="fr",
             source="demo",
         )
         for t in TRAINEES

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from blueprints.documents.paper_sheets import paper_slot_ids
 from blueprints.participants.models import Enrollment
 from blueprints.participants.services import funder_labels
+from blueprints.shared.filenames import file_name
 from blueprints.trainings.models import TrainingSession
 from tenants.db import db
 
@@ -120,9 +120,14 @@ def attendance_rows(session: TrainingSession) -> Iterator[list]:
             ]
 
 
-def export_filename(session: TrainingSession, extension: str) -> str:
-    reference = re.sub(r"[^A-Za-z0-9]+", "-", session.training.title).strip("-")[:60] or "session"
-    return f"attendance-{reference}-{session.start_date.isoformat()}.{extension}"
+def export_filename(session: TrainingSession, extension: str, language: str) -> str:
+    return file_name(
+        "attendance_export",
+        session.training.title or "session",
+        session.start_date.isoformat(),
+        extension=extension,
+        language=language,
+    )
 
 
 def attendance_csv(rows, safe_cell) -> bytes:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +32,7 @@ from blueprints.documents.models import (
 from blueprints.documents.pictures import qr_data_uri
 from blueprints.documents.text import FONTS_DIR, Formats, method_codes, nature_labels
 from blueprints.participants.models import Participant
+from blueprints.shared.filenames import ascii_slug, file_name
 from blueprints.trainings.models import (
     Slot,
     TrainingSession,
@@ -247,32 +246,26 @@ def render_document(
 
 # --- file names ----------------------------------------------------------------------------------------------
 
-FILE_PREFIXES = {
-    SESSION_SHEET: "attendance-sheet",
-    PARTICIPANT_SHEET: "participant-sheet",
-    SLOT_SHEET: "slot-sheet",
-    BLANK_SLOT_SHEET: "blank-slot-sheet",
-    CERTIFICATE: "certificate",
-}
 
-
-def ascii_slug(text: str | None, limit: int = 40) -> str:
-    """Lower-case ASCII words joined by hyphens: accents dropped, other scripts left out."""
-    folded = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return slug[:limit].rstrip("-")
-
-
-def filename_for(kind, *, session, participant=None, slot=None, version: int) -> str:
+def filename_for(kind, *, session, participant=None, slot=None, version: int, language: str) -> str:
     """An ASCII file name that says what the document is: kind, training, date, whose, version."""
     _check_subject(kind, participant, slot)
-    parts = [FILE_PREFIXES[kind], ascii_slug(session.training.title) or f"session-{session.id}"]
     if slot is not None:
         local = as_utc(slot.starts_at).astimezone(ZoneInfo(session.timezone or "Europe/Paris"))
-        parts.append(f"{local:%Y-%m-%d-%H%M}")
+        when = f"{local:%Y-%m-%d-%H%M}"
     else:
-        parts.append(f"{session.start_date:%Y-%m-%d}")
+        when = f"{session.start_date:%Y-%m-%d}"
+    person = None
     if participant is not None:
-        parts.append(ascii_slug(participant.full_name, 30) or f"participant-{participant.id}")
-    parts.append(f"v{version}")
-    return "-".join(p for p in parts if p) + ".pdf"
+        person = (
+            participant.full_name if ascii_slug(participant.full_name) else f"participant-{participant.id}"
+        )
+    return file_name(
+        kind,
+        session.training.title or f"session-{session.id}",
+        when,
+        person,
+        extension="pdf",
+        language=language,
+        version=version,
+    )

@@ -34,6 +34,7 @@ from blueprints.documents.models import (
     subject_key,
 )
 from blueprints.participants.models import Participant
+from blueprints.shared.filenames import file_name
 from blueprints.signing.roster import roster_of_session
 from blueprints.signing.services import is_enrolled
 from blueprints.trainings.models import Slot, TrainingSession
@@ -258,7 +259,7 @@ def issue_document(
     rendered = render_document(
         kind, **subject, stamp=stamp, language=language or tenant.language, progress=progress
     )
-    filename = filename_for(kind, **subject, version=version)
+    filename = filename_for(kind, **subject, version=version, language=tenant.language)
     return _seal(
         kind,
         session,
@@ -386,8 +387,14 @@ def issue_archive(
             if progress:
                 progress(index, len(members))
         archive.writestr("MANIFEST.txt", "\n".join(manifest) + "\n")
-    reference = re.sub(r"[^A-Za-z0-9]+", "-", session.training.title).strip("-")[:60] or "session"
-    filename = f"{reference}-{session.start_date.isoformat()}-documents-v{version}.zip"
+    filename = file_name(
+        SESSION_ARCHIVE,
+        session.training.title or "session",
+        session.start_date.isoformat(),
+        extension="zip",
+        language=tenant.language,
+        version=version,
+    )
     return _seal(
         SESSION_ARCHIVE,
         session,

@@ -27,6 +27,7 @@ from blueprints.trainings.models import (
     SKILLS_ASSESSMENT,
     TRAINING_ACTION,
 )
+from blueprints.web.i18n import date_locale
 from tenants.schema import ROOT
 
 logger = logging.getLogger(__name__)
@@ -128,10 +129,10 @@ class Formats:
     def date(self, value: date | datetime, fmt: str = "long") -> str:
         if isinstance(value, datetime):
             value = self.local(value).date()
-        return dates.format_date(value, fmt, locale=self.language)
+        return dates.format_date(value, fmt, locale=date_locale(self.language))
 
     def time(self, value: datetime) -> str:
-        return dates.format_time(self.local(value), "HH:mm", locale=self.language)
+        return dates.format_time(self.local(value), "HH:mm", locale=date_locale(self.language))
 
     def datetime(self, value: datetime) -> str:
         return f"{self.date(value, 'short')} {self.time(value)}"

@@ -35,6 +35,7 @@ from blueprints.signing import roster
 from blueprints.signing import services as signing
 from blueprints.signing.models import ABSENT, EXCUSED, LATE, PRESENT, Attendance, SlotState
 from blueprints.trainings.models import Slot, TrainingSession
+from blueprints.web.i18n import date_locale
 from blueprints.web.urls import external_url
 from tenants import TenantRef
 from tenants.db import db, utcnow
@@ -262,7 +263,7 @@ def send_summaries(now: datetime, tenant: TenantRef) -> int:
 def _when(slot: Slot, language: str) -> str:
     """The slot's start, in its session's timezone, the way the recipient reads times."""
     return dates.format_datetime(
-        slot.starts_at, "short", tzinfo=ZoneInfo(slot.session.timezone), locale=language
+        slot.starts_at, "short", tzinfo=ZoneInfo(slot.session.timezone), locale=date_locale(language)
     )
 
 

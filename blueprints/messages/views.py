@@ -5,6 +5,8 @@ Need-to-know: admins see every message; a facilitator sees the messages of the s
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 from flask import (
@@ -18,9 +20,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
@@ -29,11 +31,13 @@ from blueprints.accounts.models import User
 from blueprints.messages import outreach
 from blueprints.messages.models import CHANNELS, FAILED, STATUSES, DevSms, Message
 from blueprints.messages.services import can_resend, resend, resend_failed
+from blueprints.shared.mail import OUTBOX_ANSWER
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
 from blueprints.trainings.models import Training, TrainingSession
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
+from blueprints.web.i18n import format_date
 from jobs import waiting_for_service
 from tenants import current_tenant
 from tenants.db import db
@@ -78,6 +82,41 @@ def message_template_label(name: str) -> str:
 @bp.app_template_global()
 def message_status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+_GAVE_UP = re.compile(r"^gave up after (\d+) attempts: (.*)$", re.S)
+_DEV_SMS = re.compile(r"^kept in the development outbox \((\d+) part\(s\)\)$")
+
+
+@bp.app_template_global()
+def provider_answer_text(answer: str | None) -> str:
+    """What a provider answered, for the reader: Emarge's own notes in their language (a local outbox, a worker
+    that stopped, a receipt); a mail server's or gateway's own words as it wrote them."""
+    if not answer:
+        return ""
+    if answer.startswith((OUTBOX_ANSWER, "written to ")):
+        name = os.path.basename(answer.removeprefix(OUTBOX_ANSWER).removeprefix("written to "))
+        return _("Kept in the local outbox, as no mail server is set up (file %(name)s).", name=name)
+    if answer == "outcome unknown: the worker stopped while sending":
+        return _("Outcome unknown: the worker stopped while sending.")
+    if answer.startswith("outcome unknown: "):
+        return _("Outcome unknown: %(detail)s", detail=answer.removeprefix("outcome unknown: "))
+    if answer == "receipt: delivered":
+        return _("Delivered, says the provider's receipt.")
+    if answer.startswith("receipt: "):
+        return _("The provider's receipt says: %(detail)s", detail=answer.removeprefix("receipt: "))
+    dev_sms = _DEV_SMS.match(answer)
+    if dev_sms:
+        parts = int(dev_sms.group(1))
+        return ngettext(
+            "Kept in the development outbox of text messages (%(num)d part).",
+            "Kept in the development outbox of text messages (%(num)d parts).",
+            parts,
+        )
+    gave_up = _GAVE_UP.match(answer)
+    if gave_up:
+        return _("Gave up after %(num)s attempts: %(detail)s", num=gave_up.group(1), detail=gave_up.group(2))
+    return answer
 
 
 @bp.app_template_global()

@@ -22,11 +22,13 @@ from blueprints.participants.forms import (
 from blueprints.participants.models import Enrollment, Participant
 from blueprints.participants.services import ParticipantError
 from blueprints.participants.views import bp, csv_response
+from blueprints.shared.filenames import file_name
 from blueprints.trainings.access import participants_query, session_or_404
 from blueprints.trainings.models import TrainingSession
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
+from tenants import current_tenant
 from tenants.db import db
 
 logger = logging.getLogger(__name__)
@@ -79,7 +81,16 @@ def export_roster(session_id: int):
     session = session_or_404(current_user, session_id)
     data = services.export_roster(session, request_actor())
     db.session.commit()
-    return csv_response(data, f"session-{session.id}-participants.csv")
+    return csv_response(
+        data,
+        file_name(
+            "roster",
+            session.training.title,
+            session.start_date.isoformat(),
+            extension="csv",
+            language=current_tenant().language,
+        ),
+    )
 
 
 def _candidates(session: TrainingSession, q: str, limit: int = CANDIDATES):

@@ -9,7 +9,6 @@ import logging
 from dataclasses import asdict
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -17,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.accounts.auth import admin_required
 from blueprints.audit.services import record
-from blueprints.participants import imports
+from blueprints.participants import imports, services
 from blueprints.participants.enrollment_views import session_page_url
 from blueprints.participants.forms import (
     ImportUploadForm,
@@ -31,6 +30,7 @@ from blueprints.web.audit_guard import writes
 from blueprints.web.choices import choices
 from blueprints.web.errors import render_error
 from blueprints.web.htmx import render
+from blueprints.web.i18n import format_date
 from blueprints.web.keys import secret_keys
 from jobs import MAINTENANCE
 from tenants import current_tenant
@@ -230,7 +230,12 @@ def import_confirm():
         return redirect(url_for("participants.import_upload", task=task.id), 303)
     try:
         outcome = imports.run_import(
-            checked.valid, actor, session=session, funder=funder, skipped=len(checked.invalid)
+            checked.valid,
+            actor,
+            session=session,
+            funder=funder,
+            skipped=len(checked.invalid),
+            language=services.default_language(current_tenant()),
         )
         storage().delete(token["b"])
         db.session.commit()

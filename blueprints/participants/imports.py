@@ -339,12 +339,12 @@ class Outcome:
         return dict(self.__dict__)
 
 
-def upsert(line: Line, existing: Participant | None, actor: Actor) -> tuple[Participant, str]:
+def upsert(line: Line, existing: Participant | None, actor: Actor, language: str) -> tuple[Participant, str]:
     """Create the participant of ``line`` (added, not yet flushed) or update the one with its email:
     'created', 'updated' or 'unchanged'. Blank cells leave what is stored. Values are already checked."""
     data = {name: value for name, value in line.values.items() if value is not None}
     if existing is None:
-        participant = Participant(**{"language": "fr", **data})
+        participant = Participant(**{"language": language, **data})
         db.session.add(participant)
         return participant, "created"
     changed = [name for name, value in data.items() if getattr(existing, name) != value]
@@ -363,9 +363,11 @@ def run_import(
     funder: str | None = None,
     skipped: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    language: str = "fr",
 ) -> Outcome:
-    """Upsert ``lines`` (already checked) by email, enrolling each in ``session`` if given. Flushes by batch;
-    the caller commits once, so a failure halfway leaves the directory as it was."""
+    """Upsert ``lines`` (already checked) by email, enrolling each in ``session`` if given; a line without a
+    language gets ``language`` (the organization's). Flushes by batch; the caller commits once, so a failure
+    halfway leaves the directory as it was."""
     funder = funder or "employer"
     if funder not in FUNDERS:
         raise ImportProblem(_l("Unknown funder."))
@@ -390,7 +392,7 @@ def run_import(
             )
         created, touched = [], []
         for line in batch:
-            participant, what = upsert(line, known.get(line.values["email"]), actor)
+            participant, what = upsert(line, known.get(line.values["email"]), actor, language)
             setattr(outcome, what, getattr(outcome, what) + 1)
             touched.append(participant)
             if what == "created":

@@ -18,6 +18,7 @@ from blueprints.participants.models import FUNDERS, Enrollment, Participant
 from blueprints.shared.cells import safe_cell
 from blueprints.signing.signin_links import issue_links
 from blueprints.trainings.models import TrainingSession
+from tenants import TenantRef
 from tenants.db import db, utcnow
 
 DEFAULT_REGION = "FR"
@@ -131,6 +132,15 @@ def search(query: Select, text: str | None) -> Select:
     return query
 
 
+def unreachable():
+    """Current participants with neither an email address nor a mobile number: no link can reach them."""
+    return and_(
+        Participant.archived_at.is_(None),
+        or_(Participant.email.is_(None), Participant.email == ""),
+        or_(Participant.mobile.is_(None), Participant.mobile == ""),
+    )
+
+
 def ordered(query: Select) -> Select:
     return query.order_by(
         func.lower(Participant.last_name), func.lower(Participant.first_name), Participant.id
@@ -173,19 +183,25 @@ def _clean(data: dict) -> dict:
         clean["email"] = normalize_email(clean["email"])
     if "mobile" in clean:
         clean["mobile"] = normalize_phone(clean["mobile"])
-    if clean.get("language") not in LANGUAGES and "language" in clean:
-        clean["language"] = "fr"
+    if "language" in clean and clean["language"] not in LANGUAGES:
+        del clean["language"]  # the caller's default applies: the organization's language
     if "civility" in clean:
         clean["civility"] = clean["civility"] or None
     return clean
 
 
+def default_language(tenant: TenantRef) -> str:
+    """A new participant's language, until they or an admin say otherwise: their organization's."""
+    return tenant.language if tenant.language in LANGUAGES else "fr"
+
+
 def create_participant(
-    data: dict, actor: Actor, *, restricted: bool = False, source: str = "form"
+    data: dict, actor: Actor, *, language: str, restricted: bool = False, source: str = "form"
 ) -> Participant:
+    """A new participant from ``data``; ``language`` (the organization's) unless ``data`` gives theirs."""
     clean = _clean(data)
     _check_unique(clean.get("email"))
-    participant = Participant(**clean, processing_restricted=bool(restricted))
+    participant = Participant(**{"language": language, **clean}, processing_restricted=bool(restricted))
     db.session.add(participant)
     db.session.flush()
     record(actor, "participant.created", participant, source=source)

@@ -18,12 +18,14 @@ from blueprints.participants.forms import (
 )
 from blueprints.participants.models import Enrollment, Participant
 from blueprints.participants.services import ParticipantError
+from blueprints.shared.filenames import file_name
 from blueprints.trainings.access import participant_or_404, participants_query, sessions_query
 from blueprints.trainings.models import TrainingSession
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import is_fragment_request, render
-from tenants.db import db
+from tenants import current_tenant
+from tenants.db import db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +72,16 @@ def csv_response(data: bytes, filename: str):
 def _directory_page():
     q = (request.args.get("q") or "").strip()
     archived = request.args.get("archived") == "1"
+    unreachable = request.args.get("reach") == "none" and not archived
     query = participants_query(current_user)
     query = query.where(
         Participant.archived_at.is_not(None) if archived else Participant.archived_at.is_(None)
     )
+    if unreachable:
+        query = query.where(services.unreachable())
     query = services.ordered(services.search(query, q))
     page = db.paginate(query, per_page=PAGE, error_out=False)
-    return {"results": page, "q": q, "archived": archived}
+    return {"results": page, "q": q, "archived": archived, "unreachable": unreachable}
 
 
 @bp.get("/participants/")
@@ -88,7 +93,10 @@ def index():
 @bp.get("/participants/new")
 @admin_required
 def new():
-    return render_template("participants/new.html", form=ParticipantEditForm())
+    return render_template(
+        "participants/new.html",
+        form=ParticipantEditForm(language=services.default_language(current_tenant())),
+    )
 
 
 @bp.post("/participants/")
@@ -99,7 +107,10 @@ def create():
     if form.validate_on_submit():
         try:
             participant = services.create_participant(
-                form.data_for_service(), request_actor(), restricted=form.processing_restricted.data
+                form.data_for_service(),
+                request_actor(),
+                language=services.default_language(current_tenant()),
+                restricted=form.processing_restricted.data,
             )
             db.session.commit()
         except ParticipantError as error:
@@ -208,4 +219,9 @@ def unarchive(participant_id: int):
 def export():
     data = services.export_directory(participants_query(current_user), request_actor())
     db.session.commit()
-    return csv_response(data, "participants.csv")
+    return csv_response(
+        data,
+        file_name(
+            "directory", utcnow().date().isoformat(), extension="csv", language=current_tenant().language
+        ),
+    )

@@ -25,8 +25,11 @@ from tenants.db import db, utcnow
 logger = logging.getLogger(__name__)
 
 
-# Bump when the banner's wording or buttons change: the proof says which banner the visitor saw.
-BANNER_VERSION = "2026-11.1"
+# Bump when a banner's wording or buttons change: the proof says which banner the visitor saw. Visitors see the
+# full banner; signed-in staff a compact bar that never covers their work (the same three choices).
+FULL, COMPACT = "full", "compact"
+BANNER_VERSIONS = {FULL: "2026-11.1", COMPACT: "2026-12.1-compact"}
+BANNER_VERSION = BANNER_VERSIONS[FULL]
 
 
 # --- consent --------------------------------------------------------------------------------------------------
@@ -108,7 +111,13 @@ ACTIONS = ("accept", "refuse", "choose", "close")
 
 
 def record_choice(
-    previous: Consent | None, action: str, categories: set[str], ip: str | None, now: datetime | None = None
+    previous: Consent | None,
+    action: str,
+    categories: set[str],
+    ip: str | None,
+    now: datetime | None = None,
+    *,
+    banner: str = FULL,
 ) -> tuple[Consent, ConsentProof]:
     """Write the proof of a choice and return the consent to keep in the visitor's cookie.
 
@@ -129,7 +138,7 @@ def record_choice(
         action=action,
         categories=" ".join(sorted(kept)),
         policy_version=consent.policy,
-        banner_version=BANNER_VERSION,
+        banner_version=BANNER_VERSIONS.get(banner, BANNER_VERSION),
         created_at=now,
         ip_truncated=truncate_ip(ip),
     )

@@ -210,7 +210,13 @@ def consent():
     else:
         abort(400)
     state = consent_state()
-    given, _proof = consents.record_choice(state.previous, action, categories, request.remote_addr)
+    given, _proof = consents.record_choice(
+        state.previous,
+        action,
+        categories,
+        request.remote_addr,
+        banner=request.form.get("banner", consents.FULL),
+    )
     db.session.commit()
     audience = AUDIENCE in categories and not state.signal
     if is_fragment_request():
@@ -349,7 +355,7 @@ def _require_acknowledgement():
 def acknowledge():
     tenant = current_tenant()
     pending = policy_versions.pending_acknowledgements(tenant.id, current_user.id, current_user.created_at)
-    home = url_for("accounts.home")
+    home = url_for("today.index")
     target = safe_next(request.args.get("next"), home, within=f"/{tenant.slug}/")
     if target.startswith(url_for("privacy.acknowledge")):
         target = home

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -14,7 +14,8 @@ from blueprints.web.audit_guard import writes
 from blueprints.web.redirects import safe_next
 from jobs import MESSAGING, enqueue
 from tenants.db import db, ping
-from tenants.provisioning import ProvisioningError
+from tenants.provisioning import ProvisioningError, slug_problem, suggest_slug
+from tenants.scope import request_tenant
 
 bp = Blueprint("public", __name__)
 
@@ -24,10 +25,48 @@ def home():
     return render_template("public/home.html")
 
 
+def _slug_from(text: str) -> str:
+    """ "acme", or the organization's part of a pasted address ("https://emarge.fr/acme/login")."""
+    parts = [part for part in text.strip().lower().split("://", 1)[-1].split("/") if part]
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0]):
+        parts = parts[1:]
+    return parts[0][:60] if parts else ""
+
+
+@bp.get("/login")
+def go():
+    """The home page's direct login: someone who knows their organization's address goes to its login page."""
+    slug = _slug_from(request.args.get("org") or "")
+    tenant = request_tenant(slug) if slug and slug_problem(slug) is None else None
+    if tenant is None or not tenant.active:
+        message = _(
+            "No organization uses the address “%(slug)s”. Check it, or have your links emailed to you.",
+            slug=slug,
+        )
+        return render_template("public/home.html", go_error=message, go_value=slug), 404
+    return redirect(url_for("accounts.login", org=tenant.slug), 303)
+
+
+@bp.get("/signup/address")
+def suggest_address():
+    """The address suggested from the organization's name, as one types it (an HTMX fragment)."""
+    suggestion = suggest_slug((request.args.get("organization_name") or "")[:200])
+    return render_template("public/_slug_suggestion.html", suggestion=suggestion)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @writes("organization.created")
 def signup():
-    form = SignUpForm()
+    # The language the visitor reads the page in: their browser's, or the one they picked.
+    form = SignUpForm(language=str(get_locale()))
+    if request.method == "POST" and not (form.slug.data or "").strip() and form.organization_name.data:
+        suggestion = suggest_slug(form.organization_name.data)
+        if suggestion:
+            form.slug.data = suggestion
+            form.slug.errors = [
+                _("We suggest this address: keep it or change it, then create your organization.")
+            ]
+            return render_template("public/signup.html", form=form, suggestion=suggestion), 422
     if form.validate_on_submit():
         throttle.check(
             (throttle.SIGNUP_IP, request.remote_addr or "?"),

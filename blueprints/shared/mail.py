@@ -120,6 +120,10 @@ class SMTPMailer:
         return "250 accepted"
 
 
+# The answer an outbox "delivery" leaves in the delivery log, followed by the file's name.
+OUTBOX_ANSWER = "outbox: "
+
+
 class OutboxMailer:
     """Writes each message to instance/outbox as a .eml file and logs where: nothing leaves the machine."""
 
@@ -138,7 +142,8 @@ class OutboxMailer:
         with open(path, "wb") as f:
             f.write(bytes(message))
         logger.warning("mail to %s written to %s", message["To"], path)
-        return f"written to {path}"
+        # The log says where in words (messages/views.py): the file's name, never the server's path.
+        return OUTBOX_ANSWER + name
 
 
 def mailer(app: Flask):

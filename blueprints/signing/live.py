@@ -51,26 +51,40 @@ def touch(slot_id: int) -> None:
     on_commit(lambda: _bump(app, {key}))
 
 
-def version(app: Flask, schema: str, slot_id: int) -> str:
-    """The current version, as text ("0" before any change)."""
+def keys(schema: str, watched: int | tuple[int, ...]) -> list[str]:
+    ids = watched if isinstance(watched, tuple) else (watched,)
+    return [KEY.format(schema=schema, slot_id=slot_id) for slot_id in ids]
+
+
+def joined(values) -> str:
+    """One slot's version as text ("0" before any change); several slots' versions joined by dots."""
+    return ".".join(value.decode() if isinstance(value, bytes) else str(value or 0) for value in values)
+
+
+def version(app: Flask, schema: str, watched: int | tuple[int, ...]) -> str:
+    """The current version of one slot, or of several (one GET, or one MGET)."""
     redis = _redis(app)
     if redis is not None:
         from redis.exceptions import RedisError
 
         try:
-            value = redis.get(KEY.format(schema=schema, slot_id=slot_id))
-            return value.decode() if value else "0"
+            return joined(redis.mget(keys(schema, watched)))
         except RedisError:
             logger.warning("Redis unreachable: live version read from the database")
-            return "d" + _row_version(schema, slot_id)
-    return _row_version(schema, slot_id)
+            return "d" + _row_version(schema, watched)
+    return _row_version(schema, watched)
 
 
-def _row_version(schema: str, slot_id: int) -> str:
+def _row_version(schema: str, watched: int | tuple[int, ...]) -> str:
+    ids = watched if isinstance(watched, tuple) else (watched,)
     with db.engine.connect() as connection:
         bind_schema(connection, schema)
-        value = connection.execute(select(SlotVersion.version).where(SlotVersion.slot_id == slot_id)).scalar()
-    return str(value or 0)
+        found = dict(
+            connection.execute(
+                select(SlotVersion.slot_id, SlotVersion.version).where(SlotVersion.slot_id.in_(ids))
+            ).all()
+        )
+    return joined(found.get(slot_id) for slot_id in ids)
 
 
 def _bump(app: Flask, keys: set[str]) -> None:
@@ -103,7 +117,9 @@ class PollFastPath:
     def __init__(self, wsgi_app, app: Flask):
         from itsdangerous import URLSafeTimedSerializer
 
-        from blueprints.signing.tokens import LIVE_MAX_AGE, LIVE_SALT
+        from blueprints.signing.tokens import LIVE_MAX_AGE, LIVE_SALT, checked_watch
+
+        self.checked_watch = checked_watch
 
         self.wsgi_app = wsgi_app
         self.app = app
@@ -122,15 +138,15 @@ class PollFastPath:
         from itsdangerous import BadData
 
         try:
-            schema, slot_id = self.serializer.loads(path[len(self.PREFIX) :], max_age=self.max_age)
-            key = KEY.format(schema=str(schema), slot_id=int(slot_id))
+            watch = self.checked_watch(*self.serializer.loads(path[len(self.PREFIX) :], max_age=self.max_age))
         except (BadData, ValueError, TypeError):
             return self.wsgi_app(environ, start_response)
+        if watch is None:
+            return self.wsgi_app(environ, start_response)
         try:
-            value = redis.get(key)
+            current = joined(redis.mget(keys(*watch)))
         except Exception:
             return self.wsgi_app(environ, start_response)
-        current = value.decode() if value else "0"
         held = parse_qs(environ.get("QUERY_STRING", "")).get("v", [None])[0]
         if held == current:
             start_response("204 No Content", list(self.headers))

@@ -40,17 +40,33 @@ def read_link_token(kind: str, token: str) -> tuple[str, int, str] | None:
     return slug, link_id, nonce
 
 
-def live_token(secret_key: str | list[str], schema: str, slot_id: int) -> str:
+# A page watching several half-days (the home page) holds one token for all of them, up to this many.
+LIVE_MAX_SLOTS = 200
+
+
+def live_token(secret_key: str | list[str], schema: str, slot_id: int | list[int]) -> str:
+    """The change check of one half-day (the live page) or of several (the home page)."""
     return URLSafeTimedSerializer(secret_key, salt=LIVE_SALT).dumps([schema, slot_id])
 
 
-def read_live_token(secret_key: str | list[str], token: str) -> tuple[str, int] | None:
+def read_live_token(secret_key: str | list[str], token: str) -> tuple[str, int | tuple[int, ...]] | None:
     try:
-        schema, slot_id = URLSafeTimedSerializer(secret_key, salt=LIVE_SALT).loads(
+        schema, watched = URLSafeTimedSerializer(secret_key, salt=LIVE_SALT).loads(
             token, max_age=LIVE_MAX_AGE
         )
     except (BadData, ValueError, TypeError):
         return None
-    if not isinstance(schema, str) or not isinstance(slot_id, int):
+    return checked_watch(schema, watched)
+
+
+def checked_watch(schema, watched) -> tuple[str, int | tuple[int, ...]] | None:
+    """(schema, slot id or ids) from a token's payload, or None when it is not one of ours."""
+    if not isinstance(schema, str):
         return None
-    return schema, slot_id
+    if isinstance(watched, list):
+        if len(watched) > LIVE_MAX_SLOTS or not all(type(item) is int for item in watched):
+            return None
+        return schema, tuple(watched)
+    if type(watched) is not int:
+        return None
+    return schema, watched

@@ -195,8 +195,20 @@ def sign(token: str):
                     redirect(url_for("signing.sign_page", token=token, done=flash_key), 303)
                 )
     context = _sign_context(link, participant, now=now, error=error, code_error=code_error)
-    response = make_response(render_template("signing/sign.html", token=token, **context), status)
+    # A refused code, or another refusal the trainee can put right, keeps the drawn signature: they fix the
+    # code and send again, without drawing again.
+    response = make_response(
+        render_template("signing/sign.html", token=token, kept_signature=kept_signature(), **context), status
+    )
     return _trainee_headers(response)
+
+
+def kept_signature() -> str | None:
+    """The signature just posted, to draw back on the pad: a PNG data URL of a sensible size, or nothing."""
+    posted = request.form.get("signature") or ""
+    if posted.startswith("data:image/png;base64,") and len(posted) <= MAX_SIGN_BODY:
+        return posted
+    return None
 
 
 @bp.post("/sign/<token>/renew")

@@ -66,4 +66,4 @@ def retry(task_id: int):
         db.session.commit()
     if is_fragment_request():
         return render_template("tasks/_task.html", task=task)
-    return redirect((task.result or {}).get("page_url") or url_for("accounts.home"), 303)
+    return redirect((task.result or {}).get("page_url") or url_for("today.index"), 303)

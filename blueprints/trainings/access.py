@@ -10,7 +10,7 @@ from sqlalchemy import Select, exists, select
 
 from blueprints.accounts.models import User
 from blueprints.participants.models import Enrollment, Participant
-from blueprints.trainings.models import TrainingSession, session_facilitators
+from blueprints.trainings.models import Training, TrainingSession, session_facilitators
 from tenants.db import db
 
 
@@ -32,6 +32,16 @@ def session_or_404(user: User, session_id: int) -> TrainingSession:
     if session is None:
         abort(404)
     return session
+
+
+def trainings_query(user: User) -> Select:
+    """The trainings ``user`` may see: all for an admin, those of their sessions for a facilitator."""
+    query = select(Training)
+    if not user.is_admin:
+        query = query.where(
+            Training.id.in_(sessions_query(user).with_only_columns(TrainingSession.training_id))
+        )
+    return query
 
 
 def participants_query(user: User) -> Select:

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -21,6 +20,7 @@ from blueprints.trainings.models import (
     TrainingSession,
 )
 from blueprints.trainings.planning import HalfDays, PlannedSlot, SkippedDay
+from blueprints.web.i18n import format_date
 from tenants.db import db, utcnow
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -23,6 +22,7 @@ from blueprints.trainings.models import (
 )
 from blueprints.trainings.planning import SkippedDay
 from blueprints.trainings.services import PlanningError, refuse_recorded
+from blueprints.web.i18n import format_date
 from tenants.db import db
 
 # --- slots ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from blueprints.accounts.auth import admin_required
 from blueprints.accounts.models import User
 from blueprints.trainings import services, timetable
-from blueprints.trainings.access import session_or_404, sessions_query
+from blueprints.trainings.access import session_or_404, sessions_query, trainings_query
 from blueprints.trainings.forms import (
     MODALITY_CHOICES,
     NATURE_CHOICES,
@@ -68,13 +68,7 @@ def field_error(form, error: PlanningError) -> None:
 
 
 def _trainings_query():
-    """The trainings the current user may see: all for an admin, those of their sessions for a facilitator."""
-    query = select(Training)
-    if not current_user.is_admin:
-        query = query.where(
-            Training.id.in_(sessions_query(current_user).with_only_columns(TrainingSession.training_id))
-        )
-    return query
+    return trainings_query(current_user)
 
 
 def _training_or_404(training_id: int) -> Training:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel import dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, get_locale, get_timezone
 from flask_login import current_user
 
 from tenants import current_scope, current_tenant
@@ -47,16 +47,48 @@ def select_timezone() -> str:
     return (scope and scope.tenant_timezone) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium", tz: str | None = None) -> str:
-    """Show a UTC datetime in ``tz`` (a session's own timezone) or the organization's."""
+# One date style per language, Babel's: English writes dates as British English does ("2 December 2026"), in
+# the day-month order of the French pages and of every document, never the US "December 2, 2026". French
+# months and days stay lower-case ("lundi 30 novembre").
+DATE_LOCALES = {"en": "en_GB", "fr": "fr_FR"}
+DATE_STYLES = {f"{style}_date": style for style in ("short", "medium", "long", "full")}
+# A day named in full without its year: "lundi 30 novembre", "Monday 30 November".
+DAY = "EEEE d MMMM"
+
+
+def date_locale(language: str | None = None) -> str:
+    language = language or str(get_locale() or "fr")
+    return DATE_LOCALES.get(language, language)
+
+
+def format_date(value: date | datetime | None, fmt: str = "medium", language: str | None = None) -> str:
+    """A calendar date (a datetime's date in UTC: use ``local_datetime`` for a moment)."""
     if value is None:
         return ""
-    if tz:
-        if value.tzinfo is None:  # naive means UTC here, as in flask_babel; not the machine's local time
-            value = value.replace(tzinfo=UTC)
-        # Formatted with the zone itself, so "long" and "full" name it instead of calling it UTC.
-        return dates.format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=get_locale())
-    return format_datetime(value, fmt)
+    return dates.format_date(value, fmt, locale=date_locale(language))
+
+
+def local_datetime(
+    value: datetime | None, fmt: str = "medium", tz: str | None = None, language: str | None = None
+) -> str:
+    """Show a UTC datetime in ``tz`` (a session's own timezone) or the organization's. ``fmt`` is a Babel
+    style or pattern, or a style of the local date alone ("long_date": "2 December 2026")."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # naive means UTC here, as in flask_babel; not the machine's local time
+        value = value.replace(tzinfo=UTC)
+    zone = ZoneInfo(tz) if tz else get_timezone()
+    if fmt in DATE_STYLES:
+        return format_date(value.astimezone(zone).date(), DATE_STYLES[fmt], language)
+    # Formatted with the zone itself, so "long" and "full" name it instead of calling it UTC.
+    return dates.format_datetime(value, fmt, tzinfo=zone, locale=date_locale(language))
+
+
+def day_label(value: date | datetime | None, tz: str | None = None) -> str:
+    """ "lundi 30 novembre": a date, or a moment's local day."""
+    if isinstance(value, datetime):
+        return local_datetime(value, DAY, tz)
+    return format_date(value, DAY)
 
 
 def compile_catalogs(source: str, target: str) -> None:
@@ -94,6 +126,10 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compiled
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["local_dt"] = local_datetime
+    # Flask-Babel's filters, in the one date style per language.
+    app.jinja_env.filters["dateformat"] = format_date
+    app.jinja_env.filters["datetimeformat"] = local_datetime
+    app.jinja_env.filters["day_label"] = day_label
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["elides"] = elides
     # The organization in scope, for page headers and mail ("Log in to Acme").

@@ -1,5 +1,6 @@
-// Emarge live attendance: a change check every second (204 while nothing changed), the roster fetched only
-// when the version moved, the room code refreshed when it turns, and copy buttons for the links page.
+// Emarge live attendance: a change check every second (204 while nothing changed), the roster (or the home
+// page's list, data-refresh names it) fetched only when the version moved, the room code refreshed when it
+// turns, and copy buttons for the links page.
 (function () {
   "use strict";
   var POLL_MS = 1000;
@@ -10,12 +11,14 @@
       (document.activeElement && roster.contains(document.activeElement) && document.activeElement.tagName !== "BODY")));
   }
 
-  function startPolling(poll) {
-    var url = poll.getAttribute("data-poll-url");
+  function startPolling() {
     var pending = false;
+    // The element is read again at each check: a refreshed list brings its own (the half-days it watches).
+    function current() { return document.getElementById("live-poll"); }
 
     function refresh() {
-      var roster = document.getElementById("roster");
+      var poll = current();
+      var roster = poll && document.getElementById(poll.getAttribute("data-refresh") || "roster");
       if (!roster || !window.htmx) { return; }
       if (rosterBusy(roster)) { pending = true; return; }
       pending = false;
@@ -23,11 +26,13 @@
     }
 
     function check() {
+      var poll = current();
+      if (!poll) { setTimeout(check, POLL_MS); return; }
       var version = poll.getAttribute("data-version") || "";
       // No cookie travels with the check: the token in its URL is all it needs.
-      fetch(url + "?v=" + encodeURIComponent(version), { cache: "no-store", credentials: "omit" })
+      fetch(poll.getAttribute("data-poll-url") + "?v=" + encodeURIComponent(version), { cache: "no-store", credentials: "omit" })
         .then(function (response) {
-          if (response.status === 200) {
+          if (response.status === 200 && poll === current()) {
             return response.text().then(function (text) {
               poll.setAttribute("data-version", text);
               refresh();
@@ -53,8 +58,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var poll = document.getElementById("live-poll");
-    if (poll) { startPolling(poll); }
+    if (document.getElementById("live-poll")) { startPolling(); }
     var code = document.getElementById("room-code");
     if (code && code.hasAttribute("data-refresh-in")) { scheduleCode(code); }
     document.addEventListener("click", function (event) {

@@ -92,6 +92,16 @@
 
     window.addEventListener("resize", function () { if (!inked) { resize(); } });
     resize();
+    // The signature sent with a refused room code comes back: drawn again on the pad, ready to send.
+    if (output.hasAttribute("data-pad-kept") && output.value.indexOf("data:image/png;base64,") === 0) {
+      var kept = new Image();
+      kept.onload = function () {
+        ctx.drawImage(kept, 0, 0, canvas.width, canvas.height);
+        inked = 1000;
+        canvas.setAttribute("data-pad-restored", "");
+      };
+      kept.src = output.value;
+    }
   }
 
   function setupScanner(form) {

@@ -88,7 +88,9 @@ def _grow(app, tenant, start: int, count: int) -> None:
             more, *_ = trainings.create_session(training, dates, actor, options)
             participants.enroll(more, paul, "employer", None, actor)
             person = participants.create_participant(
-                {"first_name": f"Trainee{k}", "last_name": f"Number{k}", "email": f"t{k}@example.org"}, actor
+                {"first_name": f"Trainee{k}", "last_name": f"Number{k}", "email": f"t{k}@example.org"},
+                actor,
+                language="fr",
             )
             participants.enroll(session, person, "opco", f"REF-{k}", actor)
             signing.sign(

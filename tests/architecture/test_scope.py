@@ -91,4 +91,4 @@ def test_a_job_builds_links_on_the_public_address_without_a_request(app, make_te
         assert url_for("accounts.login", _external=False) == "/app/acme/login"
         assert url_for("accounts.login", _external=True) == "https://emarge.example/app/acme/login"
         assert external_url("accounts.login") == "https://emarge.example/app/acme/login"
-        assert render_template_string("{{ url_for('accounts.home') }}") == "https://emarge.example/app/acme/"
+        assert render_template_string("{{ url_for('today.index') }}") == "https://emarge.example/app/acme/"

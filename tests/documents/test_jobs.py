@@ -44,7 +44,7 @@ def test_a_sheet_is_made_in_a_job_with_its_bar_then_listed(app, make_tenant, job
     world = english_world(app, make_tenant)
     admin = signed_in(app)
     page_url = f"/{SLUG}/sessions/{world.session_id}/documents"
-    assert "No document issued yet." in text(admin.get(page_url))
+    assert "No document issued yet" in text(admin.get(page_url))
 
     response = admin.post(f"{page_url}/generate", data={"kind": "session_sheet"})
     assert response.status_code == 303

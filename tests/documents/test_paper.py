@@ -61,7 +61,7 @@ def test_pdf_and_images_are_attached_with_an_audit_event(app, world):
     facilitator = signed_in(app, FACILITATOR)
     slot = world.slot_ids[0]
     page = text(facilitator.get(f"/{SLUG}/slots/{slot}/paper"))
-    assert "I confirm this is the sheet signed in the room on November 2, 2026." in page
+    assert "I confirm this is the sheet signed in the room on 2 November 2026." in page
 
     scans = [(tiny_pdf("signed in the room"), "sheet.pdf"), (png(), "photo.png"), (jpeg(), "scan.JPG")]
     for data, name in scans:

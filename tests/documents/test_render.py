@@ -111,7 +111,7 @@ def test_session_sheet_carries_the_required_fields(app, make_tenant):
         "Attendance sheet",
         "Sécurité au travail",
         "Nature of the action: Training action",
-        "from November 2, 2026 to November 3, 2026",
+        "from 2 November 2026 to 3 November 2026",
         "Salle 4, 12 rue de la Paix, 75002 Paris",
         "Facilitators: Fred Acme",
         "Mon 2 Nov 2026",
@@ -297,11 +297,11 @@ def test_certificate_on_the_ministry_model(app, make_tenant):
         "☐ Skills assessment",
         "☐ Validation of prior learning",
         "☐ Apprenticeship",
-        "from November 2, 2026 to November 3, 2026",
+        "from 2 November 2026 to 3 November 2026",
         "planned duration of 14 h",
         "Hours attended by the trainee: 14 h",
         "Done at Paris",
-        "on November 26, 2026",
+        "on 26 November 2026",
         "Ada Lovelace, Directrice",
         "Verification code 7KQ2-M9XD",
     ):
@@ -333,7 +333,7 @@ def test_certificate_language(app, make_tenant):
     english = flat(pdf_text(render(app, world, "certificate", participant=0, language="en").pdf)[0])
 
     assert "Action de formation" in french and "2 novembre 2026" in french
-    assert "Training action" in english and "November 2, 2026" in english
+    assert "Training action" in english and "2 November 2026" in english
 
 
 # --- names and scripts ---------------------------------------------------------------------------------------
@@ -515,14 +515,62 @@ def test_file_names_are_ascii(app, make_tenant):
         person = db.session.get(Participant, world.participant_ids[0])
         slot = db.session.get(Slot, world.slot_ids[0])
         names = [
-            filename_for("session_sheet", session=session, version=1),
-            filename_for("certificate", session=session, participant=person, version=3),
-            filename_for("slot_sheet", session=session, slot=slot, version=2),
+            filename_for("session_sheet", session=session, version=1, language="fr"),
+            filename_for("certificate", session=session, participant=person, version=3, language="fr"),
+            filename_for("slot_sheet", session=session, slot=slot, version=2, language="fr"),
         ]
+    # One pattern, in the organization's language (French here).
     assert names == [
-        "attendance-sheet-securite-au-travail-2026-11-02-v1.pdf",
-        "certificate-securite-au-travail-2026-11-02-emilie-nunez-v3.pdf",
-        "slot-sheet-securite-au-travail-2026-11-02-0900-v2.pdf",
+        "feuille-emargement-securite-au-travail-2026-11-02-v1.pdf",
+        "certificat-realisation-securite-au-travail-2026-11-02-emilie-nunez-v3.pdf",
+        "feuille-demi-journee-securite-au-travail-2026-11-02-0900-v2.pdf",
+    ]
+
+
+def test_every_file_follows_one_pattern_in_the_organizations_language(app, make_tenant):
+    """PDFs, the attendance export (CSV, XLSX), the session's ZIP, the roster and the audit trail: what, subject,
+    date, person, version; French words for a French organization, English ones for an English one."""
+    from blueprints.documents.exports import export_filename
+    from blueprints.documents.render import filename_for
+    from blueprints.shared.filenames import file_name
+    from blueprints.trainings.models import TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    world = build_sheet_world(app, make_tenant, slots=1)
+    with tenant_scope(world.slug, app):
+        session = db.session.get(TrainingSession, world.session_id)
+        french = [
+            filename_for("session_sheet", session=session, version=1, language="fr"),
+            export_filename(session, "csv", "fr"),
+            export_filename(session, "xlsx", "fr"),
+            file_name(
+                "session_archive",
+                session.training.title,
+                "2026-11-02",
+                extension="zip",
+                language="fr",
+                version=2,
+            ),
+            file_name("audit", "2026-12-03", extension="csv", language="fr"),
+        ]
+    assert french == [
+        "feuille-emargement-securite-au-travail-2026-11-02-v1.pdf",
+        "presences-securite-au-travail-2026-11-02.csv",
+        "presences-securite-au-travail-2026-11-02.xlsx",
+        "documents-securite-au-travail-2026-11-02-v2.zip",
+        "journal-audit-2026-12-03.csv",
+    ]
+    with app.app_context():
+        english = [
+            file_name(what, "Sécurité au travail", "2026-11-02", extension="pdf", language="en")
+            for what in ("session_sheet", "certificate", "attendance_export", "roster")
+        ]
+    assert english == [
+        "attendance-sheet-securite-au-travail-2026-11-02.pdf",
+        "certificate-securite-au-travail-2026-11-02.pdf",
+        "attendance-securite-au-travail-2026-11-02.pdf",
+        "roster-securite-au-travail-2026-11-02.pdf",
     ]
 
 

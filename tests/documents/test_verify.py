@@ -39,7 +39,7 @@ def test_the_page_shows_what_was_issued_and_nothing_personal(app, make_tenant, m
         certificate["sha256"],
     ):
         assert shown in page
-    assert "November 2, 2026" in page  # the session's dates
+    assert "2 November 2026" in page  # the session's dates
     # The trainee's name, company, email: not there (the holder has the paper; a passer-by learns nothing).
     name = world.names[0]
     assert name not in page and name.split()[0] not in page and "Client SA" not in page

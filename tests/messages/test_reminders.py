@@ -114,7 +114,8 @@ def test_reminder_before_the_slot_at_the_right_moment_once(app, make_tenant, smt
     assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == expected[2:]
     body = smtp_server.to("ann@client.fr")[0].get_body(("plain",)).get_content()
     # The start in the session's zone (Paris), the personal link, the organization and the reason.
-    assert dates.format_time(start, "short", tzinfo=ZoneInfo("Europe/Paris"), locale="en") in body
+    # English writes times and dates as British English does (24-hour clock, day before month).
+    assert dates.format_time(start, "short", tzinfo=ZoneInfo("Europe/Paris"), locale="en_GB") in body
     assert "http://localhost/acme/sign/" in body
     assert "you are enrolled in Safety at work with Acme Formation" in body
     assert sorted(s.recipient for s in dev_sms(app, "acme")) == expected[:2]

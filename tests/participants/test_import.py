@@ -173,11 +173,11 @@ def test_a_failure_halfway_leaves_the_directory_as_it_was(app, admin, monkeypatc
     before, events = participants(app), actions(app)
     real, calls = imports.upsert, []
 
-    def flaky(line, existing, actor):
+    def flaky(line, existing, actor, language):
         calls.append(line.number)
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return real(line, existing, actor)
+        return real(line, existing, actor, language)
 
     monkeypatch.setattr(imports, "upsert", flaky)
     token = token_of(upload(admin, FRENCH.encode()))
@@ -303,11 +303,11 @@ def test_a_failing_background_import_changes_nothing_and_says_so(app, admin, job
 
     real, calls = imports.upsert, []
 
-    def flaky(line, existing, actor):
+    def flaky(line, existing, actor, language):
         calls.append(1)
         if len(calls) == 250:
             raise RuntimeError("disk full")
-        return real(line, existing, actor)
+        return real(line, existing, actor, language)
 
     monkeypatch.setattr(imports, "upsert", flaky)
     rows = "".join(f"P{i};Nom{i};p{i}@example.fr\n" for i in range(400))

@@ -38,10 +38,16 @@ def test_banner_on_first_visit_on_public_and_app_pages(app, client, make_tenant)
 
     make_tenant("acme", admin="ada@acme.fr")
     assert login(client, "acme", "ada@acme.fr").status_code == 303
-    assert BANNER in text(client.get("/acme/"))
-    client.post("/privacy/consent", data={"choice": "refuse"})
+    # Signed in: the compact bar, the same three choices, and the page keeps the screen above it.
     page = text(client.get("/acme/"))
-    assert BANNER not in page and "data-consent-open" in page
+    assert 'data-consent-mode="compact"' in page and 'class="with-consent-bar"' in page
+    for label in ("Accepter", "Refuser", "Choisir"):  # Ada reads French
+        assert f">{label}<" in page
+    assert 'name="banner" value="compact"' in page
+    client.post("/privacy/consent", data={"choice": "refuse", "banner": "compact"})
+    page = text(client.get("/acme/"))
+    assert 'data-consent-mode="compact"' not in page and "data-consent-open" in page
+    assert "with-consent-bar" not in page
 
 
 CHOICES = [
@@ -230,3 +236,24 @@ def test_pages_are_url_rules_and_trainee_pages_are_never_measured(app, client, m
         assert 'href="/privacy/cookies"' in body
     # Even a hand-made event for such a page is refused.
     assert client.post("/privacy/collect", json=view_event("/acme/test-sign/tok")).status_code == 403
+
+
+def test_the_proof_says_which_banner_was_seen(app, make_tenant):
+    from sqlalchemy import select
+
+    from blueprints.privacy.consents import BANNER_VERSIONS
+    from blueprints.privacy.models import ConsentProof
+    from tenants.db import db
+    from tests.conftest import login
+
+    visitor = app.test_client()
+    visitor.post("/privacy/consent", data={"choice": "accept"})
+    make_tenant("acme", admin="ada@acme.fr")
+    staff = app.test_client()
+    login(staff, "acme", "ada@acme.fr")
+    staff.post("/privacy/consent", data={"choice": "refuse", "banner": "compact"})
+    # Anything else posted as the banner is the full one's proof: a visitor cannot make up a version.
+    app.test_client().post("/privacy/consent", data={"choice": "refuse", "banner": "made-up"})
+    with app.app_context():
+        versions = db.session.scalars(select(ConsentProof.banner_version).order_by(ConsentProof.id)).all()
+    assert versions == [BANNER_VERSIONS["full"], BANNER_VERSIONS["compact"], BANNER_VERSIONS["full"]]

@@ -18,6 +18,8 @@ class Twins:
 # The objects each organization holds, all with id 1: user 1 is the admin, user 2 a facilitator, task 1 is
 # finished with a file to download, participant 1 is enrolled (enrollment 1) in session 1 of training 1, which
 # has slot 1, login 1 is a signed-in browser of the admin. Only the tenant tells alpha's from beta's. URL arguments the isolation walk knows how to fill:
+# Text arguments the walk fills with a value every organization has: a help page.
+TEXT_ARGS = {"area": "today"}
 FILLED_ARGS = (
     "user_id",
     "task_id",

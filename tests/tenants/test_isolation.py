@@ -14,7 +14,7 @@ from sqlalchemy.exc import DatabaseError
 from werkzeug.routing import IntegerConverter
 
 from tests.conftest import login
-from tests.tenants.conftest import FILLED_ARGS
+from tests.tenants.conftest import FILLED_ARGS, TEXT_ARGS
 
 # Public pages of an organization: anyone may open them, signed in elsewhere or not, so they answer for beta
 # too. What they must not do (leak whether an address has an account, accept alpha's tokens) is tested with
@@ -43,6 +43,9 @@ def _fill(rule, org: str) -> str | None:
     if an argument is of a kind the fixture does not make."""
     values = {"org": org}
     for name in rule.arguments - {"org"}:
+        if name in TEXT_ARGS:
+            values[name] = TEXT_ARGS[name]
+            continue
         if name not in FILLED_ARGS or not isinstance(rule._converters[name], IntegerConverter):
             return None
         values[name] = 1

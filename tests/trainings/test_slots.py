@@ -73,11 +73,11 @@ def test_bad_slots_are_refused_with_a_clear_message(app, admin):
         ),
         (
             {"day": "2028-03-06", "start_time": "12:00", "end_time": "14:00"},
-            "This slot overlaps another one: Monday, March 6, 2028, 09:00–12:30.",
+            "This slot overlaps another one: Monday, 6 March 2028, 09:00–12:30.",
         ),
         (
             {"day": "2028-03-09", "start_time": "09:00", "end_time": "10:00"},
-            "The slot must fall within the session's dates, from March 6, 2028 to March 7, 2028.",
+            "The slot must fall within the session's dates, from 6 March 2028 to 7 March 2028.",
         ),
     ]
     for data, message in cases:

@@ -1,0 +1,1 @@
+"""Search across the app, from the header: participants, trainings, sessions, and users for admins."""

@@ -1,0 +1,1 @@
+"""Today: the home page of an organization's staff."""
