@@ -54,7 +54,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.public.views import bp as public
     from blueprints.search.views import bp as search
     from blueprints.settings.views import bp as settings
-    from blueprints.staff import privacy_views  # noqa: F401 - its routes are on the staff blueprint
+    from blueprints.staff import privacy_views, team_views  # noqa: F401 - their routes are on the staff blueprint
     from blueprints.staff.views import bp as staff
     from blueprints.tasks.views import bp as tasks
     from blueprints.today.views import bp as today

@@ -1,4 +1,20 @@
-"""Platform-side rows about tenants."""
+"""Platform-side rows about tenants, and the one place an organization's states are written down.
+
+An organization is in exactly one of these states (``state_of``), derived from its row:
+
+- **unverified**: signed up, the account holder has not confirmed their email yet (``confirmed_at`` unset);
+  dropped after ``tenants.retention.UNCONFIRMED_ORGANIZATION``.
+- **active**: confirmed, ``status`` active, no end of service: everything works.
+- **suspended**: ``status`` suspended by the platform (unpaid, abuse): nobody signs in, no job runs for it.
+- **closed**: an end of service is set (``end_of_service_at``): admins sign in read-only to take their archive;
+  everything is deleted 3 years after it (the retention issue).
+- **deletion requested**: an admin asked for immediate deletion (``deletion_requested_at``); any admin can undo
+  it during the grace period, after which it is dropped.
+
+Transitions: unverified → active (confirmation); active ⇄ suspended (the platform); active → closed (an admin
+closes the account); active or closed → deletion requested → (undo) the state before, or gone. The retention
+issue adds the transitions it needs here, and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +28,12 @@ from tenants.db import BigID, PlatformBase, UTCDateTime, utcnow
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
+
+# The states of ``state_of`` (``status`` holds only active or suspended).
+UNVERIFIED = "unverified"
+CLOSED = "closed"
+DELETION_REQUESTED = "deletion-requested"
+STATES = (UNVERIFIED, ACTIVE, SUSPENDED, CLOSED, DELETION_REQUESTED)
 
 
 class Tenant(PlatformBase):
@@ -28,6 +50,9 @@ class Tenant(PlatformBase):
     # When the account holder confirmed their email address; an organization never confirmed is deleted after
     # tenants.retention.UNCONFIRMED_ORGANIZATION.
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The end of the service (the account was closed); the data goes 3 years after it.
+    end_of_service_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     billing: Mapped[BillingProfile | None] = relationship(back_populates="tenant", uselist=False)
 
@@ -41,6 +66,19 @@ class Tenant(PlatformBase):
             language=self.language,
             timezone=self.timezone,
         )
+
+
+def state_of(tenant) -> str:
+    """The organization's state (see the module's docstring); ``tenant`` is a row or a result row."""
+    if tenant.deletion_requested_at is not None:
+        return DELETION_REQUESTED
+    if tenant.status == SUSPENDED:
+        return SUSPENDED
+    if tenant.end_of_service_at is not None:
+        return CLOSED
+    if tenant.confirmed_at is None:
+        return UNVERIFIED
+    return ACTIVE
 
 
 class BillingProfile(PlatformBase):

@@ -2,14 +2,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, PlatformBase, UTCDateTime, utcnow
 
+# Support staff help organizations (the directory, support sessions, support requests); platform admins also
+# run the platform itself: staff accounts, the policy, sub-processor and audience pages.
+SUPPORT = "support"
+PLATFORM_ADMIN = "platform-admin"
+ROLES = (SUPPORT, PLATFORM_ADMIN)
+
 
 class Staff(PlatformBase):
-    """A person of the platform's support team: password and a time-based second factor."""
+    """A person of the platform's team: password and a time-based second factor, a role, a timezone."""
 
     __tablename__ = "staff"
 
@@ -24,6 +30,12 @@ class Staff(PlatformBase):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last authenticator time step accepted: a code is good once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(20), default=SUPPORT)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == PLATFORM_ADMIN
 
 
 class StaffLogin(PlatformBase):
@@ -39,3 +51,19 @@ class StaffLogin(PlatformBase):
     system: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffEvent(PlatformBase):
+    """The platform's own append-only log: what staff did to staff accounts, and their support sessions."""
+
+    __tablename__ = "staff_events"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Who acted: None for the command line (the first account is made there).
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    target_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    tenant_id: Mapped[int | None] = mapped_column(BigID, index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))

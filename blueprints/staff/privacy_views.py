@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from blueprints.privacy import measurement, policy_versions
 from blueprints.privacy.forms import PeriodForm, PolicyPublishForm, SubProcessorForm
 from blueprints.privacy.models import COOKIES, LEGAL, PRIVACY, TITLES, SubProcessor
-from blueprints.staff.views import bp, current_staff, staff_required
+from blueprints.staff.views import bp, current_staff, platform_admin_required
 from blueprints.web.audit_guard import writes
 from tenants.db import db, utcnow
 
 
 @bp.get("/privacy/")
-@staff_required
+@platform_admin_required
 def policies():
     return render_template(
         "staff/policies.html",
@@ -27,7 +27,7 @@ def policies():
 
 
 @bp.route("/privacy/publish", methods=["GET", "POST"])
-@staff_required
+@platform_admin_required
 @writes(none="platform staff: a policy version is a dated record of its own, with who published it")
 def publish():
     form = PolicyPublishForm()
@@ -59,7 +59,7 @@ def publish():
 
 
 @bp.route("/privacy/sub-processors", methods=["GET", "POST"])
-@staff_required
+@platform_admin_required
 @writes(none="platform staff: the sub-processor list has no audit trail yet (the support console's)")
 def sub_processors():
     form = SubProcessorForm()
@@ -86,7 +86,7 @@ def _sub_processor_values(form: SubProcessorForm) -> dict:
 
 
 @bp.route("/privacy/sub-processors/<int:row_id>", methods=["GET", "POST"])
-@staff_required
+@platform_admin_required
 @writes(none="platform staff: the sub-processor list has no audit trail yet (the support console's)")
 def sub_processor(row_id: int):
     row = db.session.get(SubProcessor, row_id) or abort(404)
@@ -100,7 +100,7 @@ def sub_processor(row_id: int):
 
 
 @bp.post("/privacy/sub-processors/<int:row_id>/delete")
-@staff_required
+@platform_admin_required
 @writes(none="platform staff: the sub-processor list has no audit trail yet (the support console's)")
 def sub_processor_delete(row_id: int):
     row = db.session.get(SubProcessor, row_id) or abort(404)
@@ -111,7 +111,7 @@ def sub_processor_delete(row_id: int):
 
 
 @bp.get("/audience")
-@staff_required
+@platform_admin_required
 def audience():
     form = PeriodForm(request.args)
     today = measurement.local_day(utcnow())

@@ -5,9 +5,8 @@ from __future__ import annotations
 from functools import wraps
 
 import click
-import pyotp
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,13 +15,13 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from blueprints.accounts import logins, throttle
-from blueprints.accounts.passwords import hash_password, password_problem, verify_password
-from blueprints.staff import totp
-from blueprints.staff.models import Staff
+from blueprints.accounts.passwords import verify_password
+from blueprints.staff import services, totp
+from blueprints.staff.models import PLATFORM_ADMIN, ROLES, Staff
 from blueprints.web.actor import request_origin
 from blueprints.web.audit_guard import writes
-from tenants import all_tenants
 from tenants.db import db, utcnow
+from tenants.models import ACTIVE, CLOSED, DELETION_REQUESTED, SUSPENDED, UNVERIFIED, Tenant, state_of
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", cli_group="staff")
 
@@ -36,6 +35,14 @@ class StaffLoginForm(FlaskForm):
 
 
 SESSION_KEY = "staff_login"
+
+STATE_NAMES = {
+    UNVERIFIED: _l("Unverified"),
+    ACTIVE: lazy_pgettext("organization", "Active"),
+    SUSPENDED: _l("Suspended"),
+    CLOSED: _l("Closed"),
+    DELETION_REQUESTED: _l("Deletion requested"),
+}
 
 
 def _staff_login() -> tuple[int, str] | None:
@@ -68,6 +75,24 @@ def staff_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def platform_admin_required(view):
+    """Platform admins only: support staff get a page that says so (403), nobody else learns the page exists."""
+
+    @wraps(view)
+    @staff_required
+    def wrapped(*args, **kwargs):
+        if not current_staff().is_platform_admin:
+            return render_template("staff/forbidden.html"), 403
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.context_processor
+def _staff_pages():
+    return {"staff": current_staff()}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -117,29 +142,26 @@ def logout():
 @bp.get("/")
 @staff_required
 def home():
-    return render_template("staff/home.html", tenants=all_tenants(active_only=False), staff=current_staff())
+    tenants = db.session.scalars(select(Tenant).order_by(Tenant.name, Tenant.id)).all()
+    return render_template("staff/home.html", tenants=tenants, state_of=state_of, state_names=STATE_NAMES)
 
 
 @bp.cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), default=PLATFORM_ADMIN, show_default=True)
+@click.option("--timezone", default="Europe/Paris", show_default=True)
 @click.password_option()
-def create_staff(email: str, name: str, password: str):
-    """Create a staff account; prints the TOTP secret to enrol in an authenticator app."""
+def create_staff(email: str, name: str, role: str, timezone: str, password: str):
+    """Create a staff account (the first platform admin); prints the TOTP secret to enrol in an authenticator app."""
     with force_locale("en"):  # no request to choose a language from
-        problem = password_problem(password, email=email)
-    if problem:
-        raise click.ClickException(problem)
-    secret = pyotp.random_base32()
-    db.session.add(
-        Staff(
-            email=email.strip().lower(),
-            name=name,
-            password_hash=hash_password(password),
-            totp_secret=totp.encrypt_secret(secret),
-        )
-    )
+        try:
+            enrolment = services.create_staff(
+                email, name=name, role=role, password=password, timezone=timezone
+            )
+        except services.StaffError as error:
+            raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Staff account {email} created.")
-    click.echo(f"TOTP secret: {secret}")
-    click.echo(pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Emarge staff"))
+    click.echo(f"Staff account {enrolment.staff.email} created ({role}).")
+    click.echo(f"TOTP secret: {enrolment.secret}")
+    click.echo(enrolment.uri)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel import dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_timezone
 from flask_login import current_user
 
@@ -43,6 +43,10 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    # A staff page shows times in the staff member's own timezone (set when their login was checked).
+    staff = g.get("staff") if has_request_context() else None
+    if staff is not None:
+        return staff.timezone
     scope = current_scope()
     return (scope and scope.tenant_timezone) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 

@@ -29,7 +29,7 @@ def test_cli_creates_staff_and_prints_the_totp_secret(app):
 
     result = create(app, email="Sam@Emarge.fr")
     assert result.exit_code == 0, result.output
-    assert "Staff account Sam@Emarge.fr created." in result.output
+    assert "Staff account sam@emarge.fr created (platform-admin)." in result.output
     secret = secret_of(result.output)
     assert "otpauth://totp/" in result.output
     with app.app_context():

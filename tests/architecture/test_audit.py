@@ -70,8 +70,10 @@ def _url(rule, org: str) -> str:
         if name == "org":
             values[name] = org
         elif isinstance(rule._converters[name], IntegerConverter):
-            # Staff pages' rows (row_id) are walked with id 1 too: none exists, the page answers 404.
-            assert name in (*FILLED_ARGS, "row_id"), f"{rule.rule}: teach tests/tenants/conftest.py {name}"
+            # Staff pages' rows (row_id, staff_id) are walked with id 1 too.
+            assert name in (*FILLED_ARGS, "row_id", "staff_id"), (
+                f"{rule.rule}: teach tests/tenants/conftest.py {name}"
+            )
             values[name] = 1
         else:
             values[name] = "not-a-real-token"

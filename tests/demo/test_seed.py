@@ -142,3 +142,30 @@ def test_flask_demo_says_ready_the_second_time(app):
     assert "Demo organization created." in first.output
     second = runner.invoke(args=["demo"])
     assert "Demo organization ready." in second.output
+
+
+def test_flask_demo_prints_a_staff_login_that_works(app):
+    import re
+
+    import pyotp
+
+    out = app.test_cli_runner().invoke(args=["demo"]).output
+    email, password = re.search(r"staff\s+(\S+@\S+)\s+/\s+(\S+)", out).groups()
+    secret = re.search(r"authenticator secret ([A-Z2-7]+) \(development only\)", out).group(1)
+    client = app.test_client()
+    signed = client.post(
+        "/staff/login", data={"email": email, "password": password, "code": pyotp.TOTP(secret).now()}
+    )
+    assert signed.status_code == 303
+    assert client.get("/staff/team").status_code == 200
+
+
+def test_production_has_no_demo_staff(app):
+    from blueprints.demo.seed import ensure_demo_staff
+    from blueprints.staff.models import Staff
+    from tenants.db import db
+
+    app.config["EMARGE_ENV"] = "production"
+    with app.app_context():
+        assert ensure_demo_staff() is False
+        assert db.session.scalars(db.select(Staff)).first() is None

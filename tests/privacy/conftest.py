@@ -14,7 +14,7 @@ def client(app):
     return c
 
 
-def make_staff(app, email: str = "sam@emarge.fr") -> int:
+def make_staff(app, email: str = "sam@emarge.fr", role: str = "platform-admin") -> int:
     import pyotp
 
     from blueprints.staff.models import Staff
@@ -27,18 +27,19 @@ def make_staff(app, email: str = "sam@emarge.fr") -> int:
             name="Sam Support",
             password_hash="x",
             totp_secret=encrypt_secret(pyotp.random_base32()),
+            role=role,
         )
         db.session.add(staff)
         db.session.commit()
         return staff.id
 
 
-def sign_in_staff(app, client) -> int:
+def sign_in_staff(app, client, *, email: str = "sam@emarge.fr", role: str = "platform-admin") -> int:
     """Put a staff login in ``client``'s session (the login form itself is tested by the staff area)."""
     from blueprints.accounts.logins import open_staff_login
     from tenants.db import db
 
-    staff_id = make_staff(app)
+    staff_id = make_staff(app, email, role)
     with app.app_context():
         opened = open_staff_login(staff_id, {"ip": "127.0.0.1", "user_agent": "pytest"})
         db.session.commit()
