@@ -18,6 +18,7 @@ def register_areas() -> None:
     from blueprints.privacy.policy_versions import ensure_defaults
     from blueprints.signing import models as signing_models
     from blueprints.staff import models as staff_models
+    from blueprints.support import models as support_models
     from blueprints.tasks import models as tasks_models
     from blueprints.trainings import models as trainings_models
     from tenants.schema import register_models, register_seed
@@ -34,6 +35,7 @@ def register_areas() -> None:
         trainings_models,
         signing_models,
         documents_models,
+        support_models,
     )
     register_seed("platform", ensure_defaults)
     # The kinds of periodic work, declared where their due moment is computed (tenants/work.py): known to
@@ -53,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.privacy.views import bp as privacy
     from blueprints.public.views import bp as public
     from blueprints.search.views import bp as search
+    from blueprints.settings import support_views  # noqa: F401 - routes on the settings blueprint
     from blueprints.settings.views import bp as settings
     from blueprints.staff import privacy_views, team_views  # noqa: F401 - their routes are on the staff blueprint
     from blueprints.staff.views import bp as staff

@@ -135,6 +135,9 @@ class Organization(TenantBase):
     reminder_after_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     # The facilitator gets a summary of who signed when a slot ends.
     slot_summary: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Whether Emarge support may see the organization's pages: off, on-request (an admin's grant is needed,
+    # blueprints/support/) or always.
+    support_access: Mapped[str] = mapped_column(String(20), default="on-request", server_default="on-request")
 
 
 def organization() -> Organization | None:

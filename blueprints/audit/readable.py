@@ -52,6 +52,9 @@ ACTIONS = {
     "message.resent": _l("Message sent again to %(message)s"),
     "organization.created": _l("Organization created"),
     "organization.settings_updated": _l("Organization settings changed"),
+    "organization.support_access_changed": _l("Support access setting changed"),
+    "support_grant.created": _l("Access given to Emarge support"),
+    "support_grant.revoked": _l("Access of Emarge support revoked"),
     "paper_sheet.uploaded": _l("Paper sheet uploaded for %(slot)s"),
     "participant.created": _l("Participant added: %(participant)s"),
     "participant.updated": _l("Details changed for %(participant)s"),
@@ -144,6 +147,7 @@ FAMILIES = {
     "message": _l("Messages"),
     "user": _l("Users and logins"),
     "organization": _l("Settings"),
+    "support_grant": _l("Settings"),
     "audit": _l("Audit trail"),
     "task": _l("Background tasks"),
 }

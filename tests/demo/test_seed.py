@@ -70,6 +70,10 @@ def test_the_demo_holds_a_showcase(demo):
         assert siret_valid(org.siret) and activity_number_valid(org.activity_number)
         assert (org.representative_name, org.representative_title) == ("Alice Martin", "Directrice")
         assert org.logo_blob_id and org.representative_signature_blob_id
+        from blueprints.support.models import SupportGrant
+
+        assert org.support_access == "on-request"
+        assert [g.scope for g in db.session.scalars(select(SupportGrant))] == ["read"]
         past, current = db.session.scalars(select(TrainingSession).order_by(TrainingSession.start_date))
         assert past.training.title == TRAINING_TITLE
         assert [u.email for u in past.facilitators] == ["formateur@emarge-demo.fr"]

@@ -32,6 +32,7 @@ FILLED_ARGS = (
     "document_id",
     "paper_sheet_id",
     "login_id",
+    "grant_id",
 )
 
 
@@ -90,7 +91,15 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
         login = open_login(
             db.session.get(User, user_id), {"ip": "192.0.2.1", "user_agent": "Firefox/1"}, remember=False
         )
-        assert (message.id, login.login_id) == (1, 1), (message.id, login.login_id)
+        from datetime import timedelta
+
+        from blueprints.support.models import SupportGrant
+        from tenants.db import utcnow
+
+        grant = SupportGrant(ends_at=utcnow() + timedelta(hours=24), granted_by_id=user_id)
+        db.session.add(grant)
+        db.session.flush()
+        assert (message.id, login.login_id, grant.id) == (1, 1, 1), (message.id, login.login_id, grant.id)
         made = (task.id, training.id, session.id, slot.id, participant.id)
         db.session.commit()
     assert made == (1, 1, 1, 1, 1), made
