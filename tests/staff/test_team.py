@@ -19,20 +19,21 @@ ADMIN_ONLY = (
 )
 
 
-@pytest.fixture
-def support_client(app):
+def staff_client(app, email: str, role: str):
     c = app.test_client()
     c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in_staff(app, c, email="sue@emarge.fr", role="support")
+    sign_in_staff(app, c, email=email, role=role)
     return c
+
+
+@pytest.fixture
+def support_client(app):
+    return staff_client(app, "sue@emarge.fr", "support")
 
 
 @pytest.fixture
 def admin_client(app):
-    c = app.test_client()
-    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    sign_in_staff(app, c, email="pat@emarge.fr", role="platform-admin")
-    return c
+    return staff_client(app, "pat@emarge.fr", "platform-admin")
 
 
 def csrf(client, path="/staff/team") -> str:
