@@ -40,6 +40,8 @@ def register_areas() -> None:
     register_seed("platform", ensure_defaults)
     # The kinds of periodic work, declared where their due moment is computed (tenants/work.py): known to
     # every process, so each commit that moves one updates the platform's index.
+    # The platform's index of account emails is kept by the users' own flushes, in every process.
+    from blueprints.accounts import email_index  # noqa: F401
     from blueprints.messages import reminders, services  # noqa: F401
     from blueprints.tasks import services as tasks_services  # noqa: F401
 

@@ -35,6 +35,9 @@ CLOSED = "closed"
 DELETION_REQUESTED = "deletion-requested"
 STATES = (UNVERIFIED, ACTIVE, SUSPENDED, CLOSED, DELETION_REQUESTED)
 
+# The key of a session's info naming the tenant it works in when no scope does (provisioning).
+TENANT_ID = "emarge_tenant_id"
+
 
 class Tenant(PlatformBase):
     __tablename__ = "tenants"
@@ -79,6 +82,22 @@ def state_of(tenant) -> str:
     if tenant.confirmed_at is None:
         return UNVERIFIED
     return ACTIVE
+
+
+class AccountEmail(PlatformBase):
+    """Which organizations an email address has an active account in, by the address's hash only.
+
+    Kept by the flush of the users' own rows (blueprints/accounts/email_index.py), in the same transaction;
+    read by "find my organization" instead of a scan of every tenant.
+    """
+
+    __tablename__ = "account_emails"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        BigID, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    is_admin: Mapped[bool] = mapped_column(default=False)
 
 
 class BillingProfile(PlatformBase):

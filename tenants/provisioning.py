@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tenants.db import begin_ddl, bind_schema, db, detach_all, tenant_file, utcnow
 from tenants.lookups import stale
 from tenants.migrate import build_tenant
-from tenants.models import Tenant, TenantRef
+from tenants.models import TENANT_ID, Tenant, TenantRef
 from tenants.schema import run_seeds
 from tenants.scope import TENANT_ROWS
 
@@ -202,7 +202,8 @@ def provision(new: NewTenant, populate: Callable[[Session, TenantRef], None] | N
             created_file = path is not None
             build_tenant(connection, schema)
             ref = TenantRef(tenant_id, new.slug, schema, new.name, "active", new.language, new.timezone)
-            with Session(bind=connection) as session:
+            # Flush hooks that keep platform rows about the tenant (the account emails) read its id here.
+            with Session(bind=connection, info={TENANT_ID: tenant_id}) as session:
                 run_seeds("tenant", session)
                 if populate:
                     populate(session, ref)

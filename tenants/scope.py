@@ -20,7 +20,7 @@ from sqlalchemy import event, select
 from tenants.db import bind_schema, utcnow
 from tenants.db import db as sqla
 from tenants.lookups import cached, family
-from tenants.models import Tenant, TenantRef
+from tenants.models import TENANT_ID, Tenant, TenantRef
 
 USER = "user"
 STAFF = "staff"
@@ -111,6 +111,8 @@ def _scope_session_connection(session, transaction, connection):
     # schema its owner gave that connection (provisioning, migrations).
     tenant = current_tenant()
     bind_schema(connection, tenant.schema if tenant else None)
+    # Flush hooks that keep platform rows about the tenant (the account emails) read its id here.
+    session.info[TENANT_ID] = tenant.id if tenant else None
 
 
 @contextmanager
