@@ -280,6 +280,18 @@ def test_the_home_page_lists_the_half_days_and_refreshes_when_a_signature_lands(
     from tests.signing.conftest import private_redis  # noqa: F401 - the page reads the live versions
 
     ids = _org(app, make_tenant, real_today())
+    # Who has not signed shows once the half-day's signing window is open: this morning's opens now, whatever
+    # the hour the suite runs at (before 9:00 in Paris its window would not be open yet).
+    from blueprints.trainings.models import Slot
+    from tenants import tenant_scope
+    from tenants.db import db, utcnow
+
+    with tenant_scope("acme", app):
+        slot = db.session.get(Slot, ids["slots"]["safety-am"])
+        midnight = datetime.combine(real_today(), datetime.min.time(), PARIS)
+        slot.starts_at = max(utcnow() - timedelta(minutes=1), midnight)
+        slot.ends_at = slot.starts_at + timedelta(minutes=30)
+        db.session.commit()
     client = english_client
     login(client, "acme", "fred@acme.fr")
     page = client.get("/acme/")
