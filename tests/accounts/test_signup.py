@@ -143,7 +143,11 @@ def test_signups_are_throttled_per_address_and_per_ip(app, client, new_client):
     for n in range(3):
         assert client.post("/signup", data=form(slug=f"dupont{n}")).status_code == 200
     blocked = client.post("/signup", data=form(slug="dupont9"))
-    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 3600
+    # The address's daily window (fixed, UTC days) is the one that refused: it says when that day ends.
+    import time
+
+    until_day_ends = 86400 - int(time.time()) % 86400
+    assert blocked.status_code == 429 and abs(int(blocked.headers["Retry-After"]) - until_day_ends) <= 5
     assert "dupont9" not in tenant_slugs(app)  # nothing provisioned for a refused one
     # Five an hour from one address (IP), whatever the email.
     for n in range(2):
