@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tenants import current_tenant
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass
@@ -55,6 +58,12 @@ def build_world(app, make_tenant, slug: str = "acme", now: datetime | None = Non
     from tenants.db import db
 
     now = (now or datetime.now(UTC)).replace(microsecond=0)
+
+    def local_day(moment: datetime):
+        # The session's days are Paris days, as every page reads them: between 23:00 and midnight UTC (or
+        # 22:00 in summer) the UTC date is already yesterday there.
+        return moment.astimezone(PARIS).date()
+
     make_tenant(
         slug, admin=f"ada@{slug}.fr", facilitators=(f"fred@{slug}.fr", f"olga@{slug}.fr"), language="en"
     )
@@ -63,8 +72,8 @@ def build_world(app, make_tenant, slug: str = "acme", now: datetime | None = Non
         training = Training(title="Safety at work", planned_hours=14)
         session = TrainingSession(
             training=training,
-            start_date=(now - timedelta(days=1)).date(),
-            end_date=(now + timedelta(days=1)).date(),
+            start_date=local_day(now - timedelta(days=1)),
+            end_date=local_day(now + timedelta(days=1)),
             timezone="Europe/Paris",
             room_code_required=True,
             location_name="Room 4",
@@ -75,7 +84,7 @@ def build_world(app, make_tenant, slug: str = "acme", now: datetime | None = Non
         def slot(start, hours=3, modality=IN_PERSON, label=None):
             s = Slot(
                 session=session,
-                day=start.date(),
+                day=local_day(start),
                 starts_at=start,
                 ends_at=start + timedelta(hours=hours),
                 modality=modality,
