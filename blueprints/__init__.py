@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.settings import support_views  # noqa: F401 - routes on the settings blueprint
     from blueprints.settings.views import bp as settings
     from blueprints.staff import privacy_views, team_views  # noqa: F401 - their routes are on the staff blueprint
+    from blueprints.staff import support_views as staff_support_views  # noqa: F401 - on the staff blueprint
     from blueprints.staff.views import bp as staff
     from blueprints.tasks.views import bp as tasks
     from blueprints.today.views import bp as today

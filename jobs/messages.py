@@ -422,3 +422,62 @@ def send_organization_finder(email: str, language: str) -> int:
     with mailer(current_app).connection() as smtp:
         smtp.send(message)
     return len(found)
+
+
+# --- the platform's notices to an organization's admins ------------------------------------------------------
+
+# Notice → (subject, template): every email the platform sends an organization's admins is one of these.
+NOTICES = {
+    "support_session_started": (
+        lambda: gettext("Emarge support opened a support session in your organization"),
+        "email/support_session_started",
+    ),
+}
+
+
+@platform_job
+@writes(none="emails an organization's admins a platform notice; the platform's delivery log is its record")
+def notify_admins(tenant_id: int, notice: str, params: dict) -> int:
+    """Email a platform notice to every active admin of the organization; each delivery is a line of the
+    platform's delivery log (``platform_mails``), sent or failed, which staff read in the console."""
+    from blueprints.accounts.models import ADMIN, User
+    from blueprints.staff.models import PlatformMail
+    from blueprints.web.urls import external_url
+    from tenants import find_tenant
+
+    subject, template = NOTICES[notice]
+    ref = find_tenant(tenant_id=tenant_id)
+    if ref is None:
+        return 0
+    with tenant_scope(ref, job=notify_admins):
+        admins = [
+            (u.email, u.full_name, u.language or ref.language)
+            for u in db.session.scalars(
+                select(User).where(User.role == ADMIN, User.active.is_(True)).order_by(User.id)
+            )
+        ]
+        page = external_url("settings.support", org=ref.slug)
+    sent = 0
+    context = {**params, "organization": ref.name, "page": page}
+    for email, name, language in admins:
+        with force_locale(language):
+            message = build_email(
+                to=email,
+                to_name=name,
+                subject=subject(),
+                text=render_template(f"{template}.txt", recipient_name=name, **context),
+                html=render_template(f"{template}.html", recipient_name=name, **context),
+                sender_name="Emarge",
+            )
+        status, error = "sent", None
+        try:
+            with mailer(current_app).connection() as smtp:
+                smtp.send(message)
+            sent += 1
+        except (ConnectionLost, PermanentFailure, TemporaryFailure, UncertainFailure, OSError) as failure:
+            status, error = "failed", str(failure)[:300]
+        db.session.add(
+            PlatformMail(tenant_id=tenant_id, notice=notice, recipient=email, status=status, error=error)
+        )
+        db.session.commit()
+    return sent

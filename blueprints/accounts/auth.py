@@ -145,6 +145,10 @@ def admin_required(view):
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    from blueprints.support import access
+
+    # A support session, from its own cookie, comes first: its user is the request's, and no login is read.
+    access.init_app(app)
 
     @app.before_request
     def _load_login_first():

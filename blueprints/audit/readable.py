@@ -25,6 +25,7 @@ from blueprints.documents.services import kind_label
 from blueprints.messages.models import Message
 from blueprints.participants.models import Participant
 from blueprints.signing.models import SignInLink
+from blueprints.staff.models import Staff
 from blueprints.trainings.models import Slot, Training, TrainingSession
 from blueprints.web.i18n import format_date, local_datetime
 from tenants.db import db
@@ -55,6 +56,8 @@ ACTIONS = {
     "organization.support_access_changed": _l("Support access setting changed"),
     "support_grant.created": _l("Access given to Emarge support"),
     "support_grant.revoked": _l("Access of Emarge support revoked"),
+    "support_session.started": _l("Support session started as %(user)s"),
+    "support_session.ended": _l("Support session ended"),
     "paper_sheet.uploaded": _l("Paper sheet uploaded for %(slot)s"),
     "participant.created": _l("Participant added: %(participant)s"),
     "participant.updated": _l("Details changed for %(participant)s"),
@@ -148,6 +151,7 @@ FAMILIES = {
     "user": _l("Users and logins"),
     "organization": _l("Settings"),
     "support_grant": _l("Settings"),
+    "support_session": _l("Settings"),
     "audit": _l("Audit trail"),
     "task": _l("Background tasks"),
 }
@@ -324,7 +328,12 @@ def _actor(event: AuditEvent, found: dict[str, dict[int, Ref]]) -> Markup:
     if event.actor_user_id is not None and event.actor_user_id in found["user"]:
         who = found["user"][event.actor_user_id].html()
         if event.actor_kind == STAFF:
-            return Markup("{} ({})").format(who, _l("Emarge support"))
+            # Both identities: the staff member acted, on behalf of the user.
+            staff = db.session.get(Staff, event.actor_staff_id) if event.actor_staff_id else None
+            return Markup("{} ({})").format(
+                who,
+                _l("Emarge support: %(name)s", name=staff.name) if staff else _l("Emarge support"),
+            )
         return who
     if event.actor_participant_id is not None and event.actor_participant_id in found["participant"]:
         return found["participant"][event.actor_participant_id].html()

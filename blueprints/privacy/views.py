@@ -336,7 +336,7 @@ def _require_acknowledgement():
     endpoint = request.endpoint or ""
     if tenant is None or endpoint in ACK_FREE or endpoint.startswith("privacy."):
         return None
-    if not current_user.is_authenticated or session.get("impersonating_staff_id"):
+    if not current_user.is_authenticated or g.get("support") is not None:
         return None
     latest = policy_versions.latest_substantial_id()
     if latest is None or session.get("privacy_ack") == latest:

@@ -7,17 +7,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from blueprints.accounts.auth import admin_required
-from blueprints.accounts.models import organization
+from blueprints.accounts.models import User, organization
 from blueprints.settings.views import bp
-from blueprints.support import services
-from blueprints.support.models import ALWAYS, OFF, ON_REQUEST, READ, WRITE
+from blueprints.staff.models import Staff
+from blueprints.support import services, sessions
+from blueprints.support.models import (
+    ALWAYS,
+    CHANGED,
+    OFF,
+    ON_REQUEST,
+    READ,
+    REFUSED,
+    REVEALED,
+    VIEWED,
+    WRITE,
+    SupportGrant,
+    SupportSession,
+)
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from blueprints.web.choices import choices
+from tenants import current_tenant
 from tenants.db import db
 
 SETTING_NAMES = {
@@ -67,6 +82,7 @@ def _page(setting_form=None, grant_form=None, status=200):
             live=services.live_grants(),
             past=services.past_grants(),
             scopes=SCOPE_NAMES,
+            **_sessions_context(),
         ),
         status,
     )
@@ -117,3 +133,55 @@ def revoke_support(grant_id: int):
         db.session.commit()
         flash(_("Access revoked: Emarge support can no longer see your pages through it."))
     return redirect(url_for("settings.support"), 303)
+
+
+KIND_NAMES = {
+    VIEWED: _l("Page viewed"),
+    CHANGED: _l("Change made"),
+    REFUSED: _l("Refused"),
+    REVEALED: _l("Hidden field revealed"),
+}
+
+
+def _sessions_context() -> dict:
+    from blueprints.staff.support_views import END_NAMES, MODE_NAMES
+
+    rows = sessions.sessions_of(current_tenant().id)
+    staff_names = {
+        s.id: s.name
+        for s in db.session.scalars(select(Staff).where(Staff.id.in_({r.staff_id for r in rows})))
+    }
+    user_names = {
+        u.id: u.full_name
+        for u in db.session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))
+    }
+    return {
+        "support_sessions": rows,
+        "staff_names": staff_names,
+        "user_names": user_names,
+        "mode_names": MODE_NAMES,
+        "end_names": END_NAMES,
+    }
+
+
+@bp.get("/support/sessions/<int:support_session_id>")
+@admin_required
+def support_session(support_session_id: int):
+    from blueprints.staff.support_views import END_NAMES, MODE_NAMES
+
+    row = db.session.get(SupportSession, support_session_id)
+    if row is None or row.tenant_id != current_tenant().id:
+        abort(404)
+    staff = db.session.get(Staff, row.staff_id)
+    user = db.session.get(User, row.user_id)
+    return render_template(
+        "settings/support_session.html",
+        row=row,
+        staff_name=staff.name if staff else "",
+        user_name=user.full_name if user else f"#{row.user_id}",
+        grant=db.session.get(SupportGrant, row.grant_id) if row.grant_id else None,
+        events=sessions.events_of(row.id),
+        kind_names=KIND_NAMES,
+        mode_names=MODE_NAMES,
+        end_names=END_NAMES,
+    )

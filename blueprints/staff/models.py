@@ -67,3 +67,17 @@ class StaffEvent(PlatformBase):
     tenant_id: Mapped[int | None] = mapped_column(BigID, index=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class PlatformMail(PlatformBase):
+    """The platform's delivery log: each email the platform sent an organization's admins (a notice)."""
+
+    __tablename__ = "platform_mails"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    tenant_id: Mapped[int | None] = mapped_column(BigID, index=True)
+    notice: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(String(300))

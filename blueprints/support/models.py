@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
+from tenants.db import BigID, PlatformBase, TenantBase, UTCDateTime, utcnow
 
 # The organization's setting (Organization.support_access).
 OFF = "off"
@@ -35,3 +35,63 @@ class SupportGrant(TenantBase):
 
     def live(self, now: datetime) -> bool:
         return self.revoked_at is None and self.starts_at <= now < self.ends_at
+
+
+# --- support sessions: the platform's own records ---------------------------------------------------------------
+
+# How a support session ended.
+ENDED = "ended"  # by the staff member
+IDLE = "idle"  # 10 minutes without a request
+EXPIRED = "expired"  # 30 minutes after it started
+REVOKED = "revoked"  # the organization revoked the grant, or it expired
+ACCESS_OFF = "access-off"  # the organization turned support access off
+GONE = "gone"  # the user or the staff account was deactivated, or the staff login ended
+END_REASONS = (ENDED, IDLE, EXPIRED, REVOKED, ACCESS_OFF, GONE)
+
+# What a support session's log holds.
+VIEWED = "viewed"
+REFUSED = "refused"
+CHANGED = "changed"
+REVEALED = "revealed"
+EVENT_KINDS = (VIEWED, REFUSED, CHANGED, REVEALED)
+
+
+class SupportSession(PlatformBase):
+    """A staff member acting as a user of an organization: a login record of its own, bound to its own cookie
+    (``<id>:<key>``, the record keeps the key's SHA-256), never a copy of the user's. Append-only once ended."""
+
+    __tablename__ = "support_sessions"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), index=True)
+    tenant_id: Mapped[int] = mapped_column(BigID, index=True)
+    # The organization's user acted as, and the grant that allowed it (None: the setting is "always").
+    user_id: Mapped[int] = mapped_column(BigID)
+    grant_id: Mapped[int | None] = mapped_column(BigID)
+    mode: Mapped[str] = mapped_column(String(10), default=READ)
+    reason: Mapped[str] = mapped_column(String(300))
+    write_reason: Mapped[str | None] = mapped_column(String(300))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class SupportSessionEvent(PlatformBase):
+    """One page viewed, change made, request refused or masked field revealed during a support session."""
+
+    __tablename__ = "support_session_events"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    support_session_id: Mapped[int] = mapped_column(
+        ForeignKey("support_sessions.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[int | None] = mapped_column()
+    detail: Mapped[str | None] = mapped_column(String(200))

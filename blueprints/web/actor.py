@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import g, request
 from flask_login import current_user
 
 from tenants.scope import STAFF, USER, Actor
@@ -19,13 +19,14 @@ def request_origin() -> dict:
 def request_actor() -> Actor:
     origin = request_origin()
     if current_user.is_authenticated:
-        staff_id = session.get("impersonating_staff_id")
-        if staff_id:
+        support = g.get("support")
+        if support is not None:
+            # A support session: the staff member acts, on behalf of the user (both recorded).
             return Actor(
                 kind=STAFF,
-                label=f"staff#{staff_id} as {current_user.email}",
+                label=f"staff#{support.staff_id} as {current_user.email}",
                 user_id=current_user.id,
-                staff_id=staff_id,
+                staff_id=support.staff_id,
                 **origin,
             )
         return Actor(kind=USER, label=current_user.email, user_id=current_user.id, **origin)

@@ -70,8 +70,8 @@ def _url(rule, org: str) -> str:
         if name == "org":
             values[name] = org
         elif isinstance(rule._converters[name], IntegerConverter):
-            # Staff pages' rows (row_id, staff_id) are walked with id 1 too.
-            assert name in (*FILLED_ARGS, "row_id", "staff_id"), (
+            # Staff pages' rows (row_id, staff_id, tenant_id) are walked with id 1 too.
+            assert name in (*FILLED_ARGS, "row_id", "staff_id", "tenant_id"), (
                 f"{rule.rule}: teach tests/tenants/conftest.py {name}"
             )
             values[name] = 1

@@ -51,7 +51,7 @@ def _url(rule, org: str) -> str | None:
         elif isinstance(rule._converters[name], AnyConverter):
             values[name] = sorted(rule._converters[name].items)[0]
         elif isinstance(rule._converters[name], IntegerConverter):
-            if name not in (*FILLED_ARGS, "row_id", "number"):
+            if name not in (*FILLED_ARGS, "row_id", "number", "staff_id", "tenant_id"):
                 return None
             values[name] = 1
         else:

@@ -33,6 +33,7 @@ FILLED_ARGS = (
     "paper_sheet_id",
     "login_id",
     "grant_id",
+    "support_session_id",
 )
 
 
@@ -149,4 +150,37 @@ def twins(app, make_tenant) -> Twins:
     beta = make_tenant("beta", admin="bob@beta.fr", facilitators=("fay@beta.fr",))
     for tenant in (alpha, beta):
         add_objects(app, tenant, 1)
+    add_support_session(app, alpha)
     return Twins(alpha, beta)
+
+
+def add_support_session(app, tenant: TenantRef) -> None:
+    """Support session 1 (a platform row: ids are the platform's), in ``tenant``, by a support member."""
+    from datetime import timedelta
+
+    from blueprints.staff.models import SUPPORT, Staff
+    from blueprints.support.models import ENDED, SupportSession
+    from tenants.db import db, utcnow
+
+    with app.app_context():
+        staff = Staff(
+            email="sue@emarge.fr", name="Sue Support", password_hash="x", totp_secret="x", role=SUPPORT
+        )
+        db.session.add(staff)
+        db.session.flush()
+        now = utcnow()
+        row = SupportSession(
+            staff_id=staff.id,
+            tenant_id=tenant.id,
+            user_id=1,
+            reason="Request 12",
+            key_hash="0" * 64,
+            started_at=now - timedelta(minutes=20),
+            last_seen_at=now - timedelta(minutes=15),
+            expires_at=now + timedelta(minutes=10),
+            ended_at=now - timedelta(minutes=15),
+            end_reason=ENDED,
+        )
+        db.session.add(row)
+        db.session.commit()
+        assert row.id == 1, row.id
