@@ -89,7 +89,7 @@ def _rotate_staff_login(staff: Staff) -> None:
     session[SESSION_KEY] = f"{opened.login_id}:{opened.key}"
 
 
-def _organization_page(tenant, form: StartForm | None = None, status: int = 200):
+def _organization_page(tenant, form: StartForm | None = None, status: int = 200, refusal: str | None = None):
     staff = current_staff()
     with tenant_scope(tenant):
         org = organization()
@@ -125,6 +125,7 @@ def _organization_page(tenant, form: StartForm | None = None, status: int = 200)
             names=names,
             end_names=END_NAMES,
             mode_names=MODE_NAMES,
+            refusal=refusal,
         ),
         status,
     )
@@ -189,8 +190,7 @@ def start_support(tenant_id: int):
     if refusal is not None:
         services.log(staff.id, REFUSED, tenant_id=tenant.id, ip=request.remote_addr, why=refusal)
         db.session.commit()
-        form.reason.errors.append(refusal)
-        return _organization_page(tenant, form, 422)
+        return _organization_page(tenant, form, 422, refusal)
     services.log(staff.id, STARTED, tenant_id=tenant.id, ip=request.remote_addr, support_session=ident)
     _rotate_staff_login(staff)
     db.session.commit()

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from blueprints.accounts.models import User, organization
 from blueprints.privacy.cookies import cookie_attributes
 from blueprints.support import sessions
-from blueprints.support.models import REFUSED, VIEWED
+from blueprints.support.models import CHANGED, REFUSED, VIEWED
 from blueprints.web.audit_guard import SAFE_METHODS
 from tenants import current_tenant
 from tenants.db import db, utcnow
@@ -140,7 +140,7 @@ def after(response):
         return _refuse(
             live, _("Support never does this, even in write mode: %(what)s.", what=_never(sessions.EXPORT))
         )
-    kind = VIEWED if request.method in SAFE_METHODS else sessions.CHANGED
+    kind = VIEWED if request.method in SAFE_METHODS else CHANGED
     sessions.log(live.id, kind, request.method, request.full_path.rstrip("?"), response.status_code)
     if (
         request.headers.get("HX-Request")
