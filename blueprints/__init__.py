@@ -59,9 +59,14 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.search.views import bp as search
     from blueprints.settings import support_views  # noqa: F401 - routes on the settings blueprint
     from blueprints.settings.views import bp as settings
-    from blueprints.staff import privacy_views, team_views  # noqa: F401 - their routes are on the staff blueprint
+    from blueprints.staff import (  # noqa: F401 - their routes are on the staff blueprint
+        privacy_views,
+        request_views,  # noqa: F401 - on the staff blueprint
+        team_views,
+    )
     from blueprints.staff import support_views as staff_support_views  # noqa: F401 - on the staff blueprint
     from blueprints.staff.views import bp as staff
+    from blueprints.support.views import bp as support_requests
     from blueprints.tasks.views import bp as tasks
     from blueprints.today.views import bp as today
     from blueprints.trainings import timetable_views  # noqa: F401 - routes on the trainings blueprint
@@ -78,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         tasks,
         trainings,
         settings,
+        support_requests,
         privacy,
     ):
         app.register_blueprint(bp)

@@ -19,6 +19,7 @@ from blueprints.accounts.forms import (
 )
 from blueprints.accounts.models import User
 from blueprints.accounts.services import AccountError
+from blueprints.support import requests as support_requests
 from blueprints.web.actor import request_actor, request_origin
 from blueprints.web.audit_guard import writes
 from blueprints.web.htmx import render
@@ -187,6 +188,7 @@ def account():
         password=password,
         logins=logins.active_logins(current_user.id),
         this_login=current_user.login_id,
+        support_requests=support_requests.of_user(current_tenant().id, current_user.id)[:5],
     )
 
 

@@ -335,6 +335,9 @@ def _actor(event: AuditEvent, found: dict[str, dict[int, Ref]]) -> Markup:
                 _l("Emarge support: %(name)s", name=staff.name) if staff else _l("Emarge support"),
             )
         return who
+    if event.actor_kind == STAFF and event.actor_staff_id:
+        staff = db.session.get(Staff, event.actor_staff_id)
+        return escape(_l("Emarge support: %(name)s", name=staff.name) if staff else _l("Emarge support"))
     if event.actor_participant_id is not None and event.actor_participant_id in found["participant"]:
         return found["participant"][event.actor_participant_id].html()
     if event.actor_kind == SYSTEM:

@@ -1,5 +1,5 @@
 """The one way the platform emails an organization's admins: a notice, sent by the messaging jobs
-(``jobs.messages.notify_admins``) and logged in the platform's delivery log that staff read."""
+(``jobs.platform_mail.notify_admins``) and logged in the platform's delivery log that staff read."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from jobs import MESSAGING, enqueue
 
 def notify_admins(tenant_id: int, notice: str, **params) -> None:
     """Email ``notice`` to the organization's admins once the current transaction commits."""
-    enqueue("jobs.messages.notify_admins", tenant_id, notice, params, queue=MESSAGING)
+    enqueue("jobs.platform_mail.notify_admins", tenant_id, notice, params, queue=MESSAGING)

@@ -93,8 +93,12 @@ def _organization_page(tenant, form: StartForm | None = None, status: int = 200,
     staff = current_staff()
     with tenant_scope(tenant):
         org = organization()
-        access_now = support.allowed(org)
-        grants = [(g.scope, g.ends_at, g.note) for g in support.live_grants()]
+        access_now = support.allowed(org, staff_id=staff.id)
+        grants = [
+            (g.scope, g.ends_at, g.note)
+            for g in support.live_grants()
+            if g.staff_id is None or g.staff_id == staff.id
+        ]
         setting = org.support_access
         users = (
             [

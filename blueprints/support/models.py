@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, PlatformBase, TenantBase, UTCDateTime, utcnow
@@ -32,6 +32,9 @@ class SupportGrant(TenantBase):
     note: Mapped[str | None] = mapped_column(String(300))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A grant a support request made: for its handler only (a staff id of the platform), read only.
+    staff_id: Mapped[int | None] = mapped_column(BigID)
+    support_request_id: Mapped[int | None] = mapped_column(BigID)
 
     def live(self, now: datetime) -> bool:
         return self.revoked_at is None and self.starts_at <= now < self.ends_at
@@ -95,3 +98,51 @@ class SupportSessionEvent(PlatformBase):
     path: Mapped[str] = mapped_column(String(500))
     status: Mapped[int | None] = mapped_column()
     detail: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- support requests: a user writes to Emarge support (the platform keeps them: Emarge is their recipient) -----
+
+# New: waiting for support. Waiting: support replied, waiting for the user. Closed.
+NEW = "new"
+WAITING = "waiting"
+CLOSED = "closed"
+REQUEST_STATES = (NEW, WAITING, CLOSED)
+# The read access a request gives its handler, once a staff member takes it.
+REQUEST_GRANT_DAYS = 7
+
+
+class SupportRequest(PlatformBase):
+    __tablename__ = "support_requests"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigID, index=True)
+    user_id: Mapped[int] = mapped_column(BigID)
+    # Who wrote, as they were when they wrote: support answers them by email.
+    user_name: Mapped[str] = mapped_column(String(200))
+    user_email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10), default=NEW, index=True)
+    assigned_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), index=True
+    )
+    # The organization's grant made for the handler when the request was taken (its id in the tenant).
+    grant_id: Mapped[int | None] = mapped_column(BigID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SupportRequestMessage(PlatformBase):
+    """One message of a request's thread: the user's (with an optional screenshot) or a staff member's reply."""
+
+    __tablename__ = "support_request_messages"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="RESTRICT")
+    )  # None: the user
+    body: Mapped[str] = mapped_column(Text)
+    screenshot: Mapped[bytes | None] = mapped_column(LargeBinary)
+    screenshot_type: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -61,7 +61,14 @@ def set_setting(org: Organization, setting: str, actor: Actor) -> None:
 
 
 def grant(
-    org: Organization, actor: Actor, *, hours: int, scope: str, note: str | None = None
+    org: Organization,
+    actor: Actor,
+    *,
+    hours: int,
+    scope: str,
+    note: str | None = None,
+    staff_id: int | None = None,
+    support_request_id: int | None = None,
 ) -> SupportGrant:
     if org.support_access == OFF:
         raise SupportAccessError(_("Support access is off: turn it on before giving access."))
@@ -76,6 +83,8 @@ def grant(
         ends_at=now + timedelta(hours=hours),
         granted_by_id=actor.user_id,
         note=(note or "").strip()[:300] or None,
+        staff_id=staff_id,
+        support_request_id=support_request_id,
     )
     db.session.add(row)
     db.session.flush()
@@ -94,12 +103,19 @@ def revoke(grant_id: int, actor: Actor) -> SupportGrant | None:
     return row
 
 
-def allowed(org: Organization, now: datetime | None = None, *, write: bool = False) -> SupportGrant | bool:
-    """Whether support may act in the organization now: the grant that allows it, True when the setting is
-    "always" (read only, or write with a write grant), False otherwise."""
+def allowed(
+    org: Organization, now: datetime | None = None, *, write: bool = False, staff_id: int | None = None
+) -> SupportGrant | bool:
+    """Whether support (the staff member ``staff_id``) may act in the organization now: the grant that allows
+    it, True when the setting is "always" (read only, or write with a write grant), False otherwise. A grant a
+    support request made is its handler's only."""
     if org.support_access == OFF:
         return False
-    grants = [g for g in live_grants(now) if not write or g.scope == WRITE]
+    grants = [
+        g
+        for g in live_grants(now)
+        if (not write or g.scope == WRITE) and (g.staff_id is None or g.staff_id == staff_id)
+    ]
     if grants:
         return grants[0]
     return org.support_access == ALWAYS and not write

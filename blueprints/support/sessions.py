@@ -164,9 +164,9 @@ def start(
     if mode not in (READ, WRITE):
         raise SupportRefused(_("Choose one of the options."))
     org = db.session.scalars(select(Organization).order_by(Organization.id).limit(1)).first()
-    access = allowed(org, now, write=mode == WRITE)
+    access = allowed(org, now, write=mode == WRITE, staff_id=staff.id)
     if access is False:
-        if mode == WRITE and allowed(org, now) is not False:
+        if mode == WRITE and allowed(org, now, staff_id=staff.id) is not False:
             raise SupportRefused(_("Write mode needs an access with changes allowed, given by an admin."))
         raise SupportRefused(_("This organization does not allow support access now."))
     second = _reason(write_reason) if mode == WRITE else None
@@ -220,14 +220,14 @@ def still_allowed(live: Live, org: Organization, user: User | None, now: datetim
     """Why the organization no longer allows ``live`` (an end reason), or None: read in the tenant."""
     if user is None or not user.active:
         return GONE
-    if allowed(org, now) is False:
+    if allowed(org, now, staff_id=live.staff_id) is False:
         return ACCESS_OFF if org.support_access == "off" else REVOKED
     if live.grant_id is not None:
         grant = db.session.get(SupportGrant, live.grant_id)
         if grant is None or not grant.live(now):
             # Another live grant does not carry the session on: the one it started under was taken back.
             return REVOKED
-    elif allowed(org, now, write=live.write) is False:
+    elif allowed(org, now, write=live.write, staff_id=live.staff_id) is False:
         return REVOKED
     return None
 

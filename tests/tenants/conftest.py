@@ -34,6 +34,7 @@ FILLED_ARGS = (
     "login_id",
     "grant_id",
     "support_session_id",
+    "request_id",
 )
 
 
@@ -155,11 +156,12 @@ def twins(app, make_tenant) -> Twins:
 
 
 def add_support_session(app, tenant: TenantRef) -> None:
-    """Support session 1 (a platform row: ids are the platform's), in ``tenant``, by a support member."""
+    """Support session 1 and support request 1 with its message 1 (platform rows: ids are the platform's), in
+    ``tenant``: the session by a support member, the request by user 1."""
     from datetime import timedelta
 
     from blueprints.staff.models import SUPPORT, Staff
-    from blueprints.support.models import ENDED, SupportSession
+    from blueprints.support.models import ENDED, SupportRequest, SupportRequestMessage, SupportSession
     from tenants.db import db, utcnow
 
     with app.app_context():
@@ -182,5 +184,22 @@ def add_support_session(app, tenant: TenantRef) -> None:
             end_reason=ENDED,
         )
         db.session.add(row)
+        request = SupportRequest(
+            tenant_id=tenant.id,
+            user_id=1,
+            user_name="Ann Alpha",
+            user_email="ann@alpha.fr",
+            subject="The export",
+        )
+        db.session.add(request)
+        db.session.flush()
+        db.session.add(
+            SupportRequestMessage(
+                request_id=request.id,
+                body="It does not open.",
+                screenshot=b"\x89PNG\r\n\x1a\n",
+                screenshot_type="image/png",
+            )
+        )
         db.session.commit()
-        assert row.id == 1, row.id
+        assert row.id == 1 and request.id == 1, (row.id, request.id)
