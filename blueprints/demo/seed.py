@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -389,37 +388,6 @@ def _png(image) -> bytes:
     return out.getvalue()
 
 
-# The demo's staff login, for development only (never made in production): a platform admin, so the whole
-# console can be seen. The authenticator secret is fixed so that it can be printed and enrolled once.
-DEMO_STAFF = {
-    "email": "support@emarge-demo.fr",
-    "name": "Sacha Support",
-    "password": "demo-support-2026!",
-    "secret": "EMARGEDEMOSUPPORT234567A",
-}
-
-
-def ensure_demo_staff() -> bool:
-    """Make the demo staff account unless it exists (development only). True when made."""
-    from blueprints.staff import services as staff_services
-    from blueprints.staff.models import PLATFORM_ADMIN, Staff
-
-    if current_app.config["EMARGE_ENV"] == "production":
-        return False
-    if db.session.scalar(select(Staff.id).where(Staff.email == DEMO_STAFF["email"])):
-        return False
-    with force_locale("en"):
-        staff_services.create_staff(
-            DEMO_STAFF["email"],
-            name=DEMO_STAFF["name"],
-            role=PLATFORM_ADMIN,
-            password=DEMO_STAFF["password"],
-            secret=DEMO_STAFF["secret"],
-        )
-    db.session.commit()
-    return True
-
-
 @click.command("demo")
 @with_appcontext
 def demo_command():
@@ -432,8 +400,11 @@ def demo_command():
     for email, _first, _last, role, password in PEOPLE:
         click.echo(f"  {role:<12}{email}  /  {password}")
     if current_app.config["EMARGE_ENV"] != "production":
+        from blueprints.demo.support import DEMO_STAFF, ensure_demo_staff
+
         ensure_demo_staff()
-        click.echo(f"  Staff     {base}/staff/login")
-        click.echo(f"  staff       {DEMO_STAFF['email']}  /  {DEMO_STAFF['password']}")
-        click.echo(f"              authenticator secret {DEMO_STAFF['secret']} (development only)")
+        click.echo(f"  Staff     {base}/staff/login  (authenticator secrets: development only)")
+        for person in DEMO_STAFF:
+            click.echo(f"  {person['role']:<15}{person['email']}  /  {person['password']}")
+            click.echo(f"              authenticator secret {person['secret']}")
     click.echo("")

@@ -69,6 +69,7 @@ def grant(
     note: str | None = None,
     staff_id: int | None = None,
     support_request_id: int | None = None,
+    now: datetime | None = None,
 ) -> SupportGrant:
     if org.support_access == OFF:
         raise SupportAccessError(_("Support access is off: turn it on before giving access."))
@@ -76,7 +77,7 @@ def grant(
         raise SupportAccessError(_("Choose one of the options."))
     if not 1 <= hours <= MAX_HOURS:
         raise SupportAccessError(_("Access is given for 7 days at most."))
-    now = utcnow()
+    now = now or utcnow()
     row = SupportGrant(
         scope=scope,
         starts_at=now,

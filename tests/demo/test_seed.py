@@ -148,24 +148,57 @@ def test_flask_demo_says_ready_the_second_time(app):
     assert "Demo organization ready." in second.output
 
 
-def test_flask_demo_prints_a_staff_login_that_works(app):
+@pytest.mark.parametrize(
+    ("role", "page"), [("platform-admin", "/staff/team"), ("support", "/staff/requests")]
+)
+def test_flask_demo_prints_staff_logins_that_work(app, role, page):
     import re
 
     import pyotp
 
     out = app.test_cli_runner().invoke(args=["demo"]).output
-    email, password = re.search(r"staff\s+(\S+@\S+)\s+/\s+(\S+)", out).groups()
-    secret = re.search(r"authenticator secret ([A-Z2-7]+) \(development only\)", out).group(1)
+    found = re.search(rf"{role}\s+(\S+@\S+)\s+/\s+(\S+)\s+authenticator secret ([A-Z2-7]+)", out)
+    email, password, secret = found.groups()
+    assert "development only" in out
     client = app.test_client()
     signed = client.post(
         "/staff/login", data={"email": email, "password": password, "code": pyotp.TOTP(secret).now()}
     )
     assert signed.status_code == 303
-    assert client.get("/staff/team").status_code == 200
+    assert client.get(page).status_code == 200
+
+
+def test_the_demo_shows_what_support_did(app):
+    """A closed request with its reply, the handler's grant, a past support session and its log."""
+    from blueprints.support.models import SupportGrant, SupportRequest, SupportRequestMessage, SupportSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    app.test_cli_runner().invoke(args=["demo"])
+    with app.app_context():
+        (row,) = db.session.scalars(db.select(SupportRequest)).all()
+        messages = db.session.scalars(
+            db.select(SupportRequestMessage).order_by(SupportRequestMessage.id)
+        ).all()
+        (past,) = db.session.scalars(db.select(SupportSession)).all()
+        assert row.state == "closed" and [m.staff_id is not None for m in messages] == [False, True]
+        assert (
+            past.ended_at is not None and past.end_reason == "ended" and past.reason == f"Demande #{row.id}"
+        )
+        with tenant_scope("demo"):
+            grant = db.session.get(SupportGrant, row.grant_id)
+            assert grant.support_request_id == row.id and grant.staff_id == row.assigned_staff_id
+    client = app.test_client()
+    from tests.conftest import login
+
+    login(client, "demo", "admin@emarge-demo.fr", "demo-admin-2026!")
+    log = client.get(f"/demo/settings/support/sessions/{past.id}").get_data(as_text=True)
+    assert "Camille Aide" in log and "/demo/trainings/" in log
+    assert "Attestations" in client.get(f"/demo/support/requests/{row.id}").get_data(as_text=True)
 
 
 def test_production_has_no_demo_staff(app):
-    from blueprints.demo.seed import ensure_demo_staff
+    from blueprints.demo.support import ensure_demo_staff
     from blueprints.staff.models import Staff
     from tenants.db import db
 
