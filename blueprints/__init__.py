@@ -113,6 +113,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(signing_live)
     init_live(app)
 
-    from blueprints.demo.seed import demo_command
+    from blueprints.demo.cli import demo_command
 
     app.cli.add_command(demo_command)

@@ -68,6 +68,7 @@ SCHEDULE = (
     _each_tenant("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
     Periodic("purge-ended-staff-logins", "jobs.maintenance.purge_ended_staff_logins", 86400),
     _each_tenant("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),
+    _each_tenant("refresh-statistics", "jobs.statistics.refresh_stats", 3600),
 )
 
 

@@ -15,9 +15,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -386,25 +383,3 @@ def _png(image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
-
-
-@click.command("demo")
-@with_appcontext
-def demo_command():
-    """Create the demo organization once and print where to log in."""
-    created = ensure_demo()
-    base = current_app.config["PUBLIC_BASE_URL"]
-    click.echo("")
-    click.echo("Demo organization created." if created else "Demo organization ready.")
-    click.echo(f"  Open      {base}/{SLUG}/login")
-    for email, _first, _last, role, password in PEOPLE:
-        click.echo(f"  {role:<12}{email}  /  {password}")
-    if current_app.config["EMARGE_ENV"] != "production":
-        from blueprints.demo.support import DEMO_STAFF, ensure_demo_staff
-
-        ensure_demo_staff()
-        click.echo(f"  Staff     {base}/staff/login  (authenticator secrets: development only)")
-        for person in DEMO_STAFF:
-            click.echo(f"  {person['role']:<15}{person['email']}  /  {person['password']}")
-            click.echo(f"              authenticator secret {person['secret']}")
-    click.echo("")

@@ -21,7 +21,7 @@ from blueprints.staff.models import PLATFORM_ADMIN, ROLES, Staff
 from blueprints.web.actor import request_origin
 from blueprints.web.audit_guard import writes
 from tenants.db import db, utcnow
-from tenants.models import ACTIVE, CLOSED, DELETION_REQUESTED, SUSPENDED, UNVERIFIED, Tenant, state_of
+from tenants.models import ACTIVE, CLOSED, DELETION_REQUESTED, SUSPENDED, UNVERIFIED, state_of
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", cli_group="staff")
 
@@ -142,8 +142,26 @@ def logout():
 @bp.get("/")
 @staff_required
 def home():
-    tenants = db.session.scalars(select(Tenant).order_by(Tenant.name, Tenant.id)).all()
-    return render_template("staff/home.html", tenants=tenants, state_of=state_of, state_names=STATE_NAMES)
+    return organizations()
+
+
+@bp.get("/organizations")
+@staff_required
+def organizations():
+    """The directory: search, state, pages of 50, each organization's figures and support access."""
+    from blueprints.staff import directory
+
+    q = request.args.get("q", "")
+    state = request.args.get("state") or None
+    found = directory.search(q, state, request.args.get("page", 1, type=int) or 1)
+    return render_template(
+        "staff/home.html",
+        found=found,
+        q=q,
+        state=state,
+        state_of=state_of,
+        state_names=STATE_NAMES,
+    )
 
 
 @bp.cli.command("create")
