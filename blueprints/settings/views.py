@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -11,6 +11,7 @@ from blueprints.accounts.models import organization
 from blueprints.settings import services
 from blueprints.settings.forms import OrganizationSettingsForm
 from blueprints.settings.services import Images, SettingsData, SettingsError
+from blueprints.support import access
 from blueprints.trainings.forms import timezone_choices
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
@@ -87,4 +88,6 @@ def logo():
 @bp.get("/signature")
 @admin_required
 def signature():
+    if access.hidden("signature", "representative"):
+        abort(404)  # masked in a support session until the staff member reveals it
     return _image_response(organization().representative_signature_blob_id)

@@ -163,6 +163,12 @@ def masked(value, kind: str, ref) -> Markup | str:
     return Markup(render_template("support/_masked.html", key=key))
 
 
+def hidden(kind: str, ref) -> bool:
+    """Whether a field that cannot be shown as text (a signature image) is hidden in this support session."""
+    live = g.get("support")
+    return live is not None and f"{kind}:{ref}" not in _revealed(live.id)
+
+
 def _revealed(session_id: int) -> set[str]:
     if "support_revealed" not in g:
         g.support_revealed = sessions.revealed(session_id)
@@ -173,6 +179,7 @@ def init_app(app: Flask) -> None:
     app.before_request(enter)
     app.after_request(after)
     app.add_template_global(masked, "masked")
+    app.add_template_global(hidden, "hidden")
 
     @app.context_processor
     def _banner():

@@ -432,6 +432,40 @@ def test_contact_fields_are_masked_until_revealed(app, support):
     )
 
 
+def test_the_representatives_signature_is_hidden_until_revealed(app, support):
+    import io
+
+    from PIL import Image
+
+    from blueprints.accounts.models import organization
+    from tenants.db import db
+    from tenants.storage import storage
+
+    def sign():
+        png = io.BytesIO()
+        Image.new("RGB", (40, 20), "white").save(png, "PNG")
+        stored = storage().put(png.getvalue(), content_type="image/png", filename="signature.png")
+        organization().representative_signature_blob_id = int(stored.key)
+        db.session.commit()
+
+    in_acme(app, sign)
+    give_access(app)
+    start(app, support, user="ada@acme.fr")
+    page = text(support.get("/acme/settings/"))
+    assert "/acme/settings/signature" not in page and 'data-masked="signature:representative"' in page
+    assert support.get("/acme/settings/signature").status_code == 404
+    support.post(
+        "/staff/support-session/reveal",
+        data={"field": "signature:representative", "back": "/acme/settings/"},
+    )
+    assert "/acme/settings/signature" in text(support.get("/acme/settings/"))
+    shown = support.get("/acme/settings/signature")
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+    assert ("revealed", "POST /acme/settings/", "signature:representative") in events(
+        app, session_row(app).id
+    )
+
+
 # --- the end ------------------------------------------------------------------------------------------------------
 
 
