@@ -48,8 +48,9 @@ from blueprints.shared.mail import (
 )
 from blueprints.web.audit_guard import writes
 from jobs import JobFailure, on_job_failure, path_of, platform_job, tenant_job
-from tenants import all_tenants, current_tenant, tenant_scope, work
+from tenants import current_tenant, tenant_scope, work
 from tenants.db import db, parse_moment, utcnow
+from tenants.models import ACTIVE, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -401,11 +402,12 @@ def send_organization_finder(email: str, language: str) -> int:
     from blueprints.web.urls import external_url
 
     ids = set(tenants_of(db.session, email))
-    found = [
-        (tenant.name, external_url("accounts.login", org=tenant.slug))
-        for tenant in all_tenants()
-        if tenant.id in ids
-    ]
+    rows = db.session.execute(
+        select(Tenant.name, Tenant.slug)
+        .where(Tenant.id.in_(ids), Tenant.status == ACTIVE)
+        .order_by(Tenant.name, Tenant.id)
+    ).all()
+    found = [(name, external_url("accounts.login", org=slug)) for name, slug in rows] if ids else []
     if not found:
         logger.info("organization finder: no account for the address given")
         return 0
