@@ -236,3 +236,19 @@ def write_section(text: str) -> None:
     os.makedirs(os.path.dirname(DOC), exist_ok=True)
     with open(DOC, "w") as f:
         f.write(updated.rstrip() + "\n")
+
+
+def main(doc: str, run, section, **sizes: int) -> None:
+    """The command line of a benchmark whose options are whole numbers (``sizes``: name=default) and
+    ``--no-docs``: ``run(args)``, then ``section(results)`` printed and written in docs/performance.md."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in sizes.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    parser.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    args = parser.parse_args()
+    text = section(run(args))
+    print(text)
+    if not args.no_docs:
+        write_section(text)

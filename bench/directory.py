@@ -16,14 +16,13 @@ figures in the "## Staff directory" section of docs/performance.md (``--no-docs`
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import statistics
 import sys
 import time
 
-from common import load, machine, scratch, sqlalchemy_url, write_section
+from common import load, machine, main, scratch, sqlalchemy_url
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -248,21 +247,5 @@ def section(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--tenants", type=int, default=5000)
-    parser.add_argument("--baseline", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=60)
-    parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
-    results = run(args)
-    text = section(results)
-    print(text)
-    if not args.no_docs:
-        write_section(text)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, run, section, tenants=5000, baseline=100, repeat=60)

@@ -19,14 +19,13 @@ writes the "## Periodic work" section of docs/performance.md (``--no-docs`` to l
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import ROOT, bulk_create, load, machine, scratch, sqlalchemy_url, write_section
+from common import ROOT, bulk_create, load, machine, main, scratch, sqlalchemy_url
 
 sys.path.insert(0, ROOT)
 
@@ -198,21 +197,5 @@ enqueue each). The hourly reconcile is the baseline's scan, in chunks of 100 ten
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--tenants", type=int, default=5000)
-    parser.add_argument("--busy", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--no-docs", action="store_true")
-    args = parser.parse_args()
-    results = run(args)
-    text = section(results)
-    print(text)
-    if not args.no_docs:
-        write_section(text)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, run, section, tenants=5000, busy=50, repeat=20)
