@@ -181,6 +181,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_jobs(app)
     register_blueprints(app)
     # The job families that subscribe to the failure hook (jobs.on_job_failure).
+    import jobs.diagnostics
     import jobs.messages
     import jobs.tasks  # noqa: F401
 

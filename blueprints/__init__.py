@@ -11,6 +11,7 @@ def register_areas() -> None:
     from blueprints.accounts import models as accounts_models
     from blueprints.accounts import throttle
     from blueprints.audit import models as audit_models
+    from blueprints.diagnostics import models as diagnostics_models
     from blueprints.documents import models as documents_models
     from blueprints.messages import models as messages_models
     from blueprints.participants import models as participants_models
@@ -36,6 +37,7 @@ def register_areas() -> None:
         signing_models,
         documents_models,
         support_models,
+        diagnostics_models,
     )
     register_seed("platform", ensure_defaults)
     # The kinds of periodic work, declared where their due moment is computed (tenants/work.py): known to
@@ -50,6 +52,9 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.accounts import auth
 
     auth.init_app(app)
+    from blueprints.diagnostics import capture
+
+    capture.init_app(app)
     from blueprints.accounts.views import bp as accounts
     from blueprints.audit.views import bp as audit
     from blueprints.help.views import bp as help_pages
@@ -60,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.settings import support_views  # noqa: F401 - routes on the settings blueprint
     from blueprints.settings.views import bp as settings
     from blueprints.staff import (  # noqa: F401 - their routes are on the staff blueprint
+        diagnostics_views,
         privacy_views,
         request_views,  # noqa: F401 - on the staff blueprint
         team_views,

@@ -10,6 +10,7 @@ it rolls back: a job never sees rows that do not exist yet, nor acts on a change
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import logging
@@ -67,6 +68,7 @@ SCHEDULE = (
     Periodic("drop-unconfirmed-organizations", "jobs.maintenance.drop_unconfirmed_organizations", 86400),
     _each_tenant("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
     Periodic("purge-ended-staff-logins", "jobs.maintenance.purge_ended_staff_logins", 86400),
+    Periodic("purge-diagnostics", "jobs.diagnostics.purge_diagnostics", 86400),
     _each_tenant("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),
     _each_tenant("refresh-statistics", "jobs.statistics.refresh_stats", 3600),
 )
@@ -97,6 +99,8 @@ class JobFailure:
     meta: dict
     error: str
     abandoned: bool
+    # The exception itself when the job raised in this process (for its traceback); None when abandoned.
+    exception: BaseException | None = None
 
 
 _failure_subscribers: dict[str, Callable[[JobFailure], None]] = {}
@@ -124,7 +128,13 @@ def rq_failure_callback(job, connection, exc_type, exc_value, traceback) -> None
     from rq.exceptions import AbandonedJobError
 
     error = f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"
-    job_failed(rq_failure(job, error, abandoned=exc_type is AbandonedJobError))
+    abandoned = exc_type is AbandonedJobError
+    failure = rq_failure(job, error, abandoned=abandoned)
+    if not abandoned and isinstance(exc_value, BaseException):
+        if exc_value.__traceback__ is None and traceback is not None:
+            exc_value = exc_value.with_traceback(traceback)
+        failure = dataclasses.replace(failure, exception=exc_value)
+    job_failed(failure)
 
 
 def rq_failure(job, error: str, *, abandoned: bool) -> JobFailure:
@@ -325,6 +335,7 @@ class EmbeddedBackend:
                     call.meta or {},
                     f"{type(error).__name__}: {error}",
                     False,
+                    error,
                 )
                 job_failed(failure, self.app)
             finally:

@@ -38,3 +38,7 @@ TASK_FILES = timedelta(days=7)
 # Raw audience events are kept this many months (13, as the CNIL allows), then deleted once their days' figures
 # are stored (daily).
 AUDIENCE_RAW_EVENTS_MONTHS = 13
+
+# Error reports (the platform's diagnostics, kept only when something broke) are kept this long, then deleted
+# (daily) with the groups left without a report.
+DIAGNOSTICS = timedelta(days=90)

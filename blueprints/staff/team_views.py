@@ -25,6 +25,8 @@ ACTION_NAMES = {
     services.DEACTIVATED: _l("deactivated the account"),
     services.REACTIVATED: _l("reactivated the account"),
     services.AUTHENTICATOR_RESET: _l("reset the authenticator"),
+    "diagnostics.resolved": _l("marked an error group resolved"),
+    "diagnostics.reopened": _l("opened an error group again"),
 }
 COMMON_TIMEZONES = ("Europe/Paris", "America/Martinique", "America/Guadeloupe", "Indian/Reunion", "UTC")
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
@@ -55,11 +56,62 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-def render_error(code: int, detail: str | None = None):
+def render_error(code: int, detail: str | None = None, reference: str | None = None):
     title, text = _messages().get(code, (_("Error"), _("An error occurred.")))
     return render(
-        "errors/error.html", "errors/_error.html", status=code, code=code, title=title, text=detail or text
+        "errors/error.html",
+        "errors/_error.html",
+        status=code,
+        code=code,
+        title=title,
+        text=detail or text,
+        reference=reference,
     )
+
+
+# Who keeps an unhandled error (the diagnostics area registers itself at start-up: the web floor knows no area).
+# Called with the error and what the request may give; returns the reference the page shows.
+_reporters: list[Callable[..., str | None]] = []
+
+
+def on_unhandled_error(reporter: Callable[..., str | None]) -> Callable[..., str | None]:
+    if reporter not in _reporters:  # every app of a process registers the same one
+        _reporters.append(reporter)
+    return reporter
+
+
+def report_request_error(error: Exception) -> str | None:
+    """Hand the error to the reporters with what the request may give: its URL rule (never its URL), method,
+    tenant, user id and headers (the reporter keeps an allow-list); no form, no cookie. Never raises."""
+    from tenants import current_tenant
+
+    try:
+        tenant = current_tenant()
+        user = g.get("_login_user")
+        user_id = getattr(user, "id", None) if user is not None and user.is_authenticated else None
+        where = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        headers = dict(request.headers)
+    except Exception:
+        tenant, user_id, where, headers = None, None, "(unknown)", {}
+    reference = None
+    for reporter in _reporters:
+        try:
+            reference = (
+                reporter(
+                    error,
+                    where=where,
+                    method=request.method,
+                    tenant_slug=tenant.slug if tenant else None,
+                    user_id=user_id,
+                    headers=headers,
+                )
+                or reference
+            )
+        except Exception:
+            logger.error("an error reporter failed (%s)", type(error).__name__)
+    if not _reporters:
+        logger.error("unhandled %s in %s", type(error).__name__, where)
+    return reference
 
 
 def init_app(app: Flask) -> None:
@@ -89,5 +141,5 @@ def init_app(app: Flask) -> None:
             response = render_error(503)
             response.headers["Retry-After"] = str(RETRY_AFTER)
             return response
-        logger.exception("unhandled error", exc_info=error)
-        return render_error(500)
+        # Logged by the capture, scrubbed: the raw message may carry what a user typed.
+        return render_error(500, reference=report_request_error(error))

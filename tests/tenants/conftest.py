@@ -35,6 +35,7 @@ FILLED_ARGS = (
     "grant_id",
     "support_session_id",
     "request_id",
+    "group_id",
 )
 
 
@@ -201,5 +202,23 @@ def add_support_session(app, tenant: TenantRef) -> None:
                 screenshot_type="image/png",
             )
         )
+        from blueprints.diagnostics.models import ErrorGroup, ErrorReport
+
+        group = ErrorGroup(
+            fingerprint="f" * 64, kind="request", exception="RuntimeError", where="/<org>/", count=1
+        )
+        db.session.add(group)
+        db.session.flush()
+        db.session.add(
+            ErrorReport(
+                group_id=group.id,
+                reference="ABCD1234",
+                kind="request",
+                where="/<org>/",
+                release="test",
+                traceback="Traceback",
+                headers="{}",
+            )
+        )
         db.session.commit()
-        assert row.id == 1 and request.id == 1, (row.id, request.id)
+        assert row.id == 1 and request.id == 1 and group.id == 1, (row.id, request.id, group.id)
