@@ -327,7 +327,8 @@ class EmbeddedBackend:
                 with self.app.app_context():
                     resolve(call.func)(*call.args)
             except Exception as error:
-                logger.exception("job %s failed", call.func)
+                # The diagnostics capture logs it scrubbed; the raw message may carry what a user typed.
+                logger.warning("job %s failed: %s", call.func, type(error).__name__)
                 failure = JobFailure(
                     call.func,
                     call.args,
