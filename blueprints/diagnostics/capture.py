@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 import traceback
 from datetime import datetime
 
@@ -43,7 +44,8 @@ _PARAMETERS = re.compile(r"\[parameters: .*?\]", re.S)
 _TOKEN = re.compile(r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}\b")
 _DIGITS = re.compile(r"\d{6,}")
 
-_capturing = False
+# Set while this thread captures: an error raised by the capture itself is not captured again.
+_local = threading.local()
 
 
 def scrub(text: str) -> str:
@@ -145,11 +147,10 @@ def capture(
     now: datetime | None = None,
 ) -> str:
     """Keep ``error`` in its group and return the reference to show; never raises."""
-    global _capturing
     reference = new_reference()
-    if _capturing:
+    if getattr(_local, "capturing", False):
         return reference  # an error inside the capture itself: nothing loops
-    _capturing = True
+    _local.capturing = True
     try:
         name = exception_name(error)
         message = scrub(str(error))
@@ -188,7 +189,7 @@ def capture(
         logger.exception("the error capture failed on reference %s", reference)
         return reference
     finally:
-        _capturing = False
+        _local.capturing = False
 
 
 def _store(key: str, name: str, report: dict) -> None:

@@ -41,17 +41,10 @@ def diagnostics_list():
     return render_template("staff/diagnostics.html", found=found, state=state, reference=reference)
 
 
-def _group(group_id: int) -> ErrorGroup:
-    group = db.session.get(ErrorGroup, group_id)
-    if group is None:
-        abort(404)
-    return group
-
-
 @bp.get("/diagnostics/<int:group_id>")
 @staff_required
 def diagnostic(group_id: int):
-    group = _group(group_id)
+    group = db.get_or_404(ErrorGroup, group_id)
     reports = [(r, json.loads(r.headers or "{}")) for r in diagnostics.reports_of(group.id)]
     return render_template("staff/diagnostic.html", group=group, reports=reports, form=ConfirmForm())
 
@@ -62,7 +55,7 @@ def diagnostic(group_id: int):
 def resolve_diagnostic(group_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    group = _group(group_id)
+    group = db.get_or_404(ErrorGroup, group_id)
     reopen = request.form.get("reopen") == "1"
     if reopen:
         diagnostics.reopen(group)
