@@ -216,7 +216,8 @@ def test_footer_link_reopens_the_choice_and_withdrawing_stops_at_once(visitor, s
     page.get_by_role("link", name="Cookie settings").click()
     page.wait_for_selector("#consent-region section.consent[data-consent-mode='choose']")
     assert page.locator("#consent-region input[name=audience]").is_checked()
-    assert page.evaluate("document.activeElement.id") == "consent-title"
+    # Focus moves once htmx has settled the swap (20 ms after it): wait for it rather than race it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'consent-title'")
     before = len(visitor.collected)
     banner(page).get_by_role("button", name="Refuse", exact=True).click()
     page.wait_for_selector("#consent-region .consent-saved")
