@@ -37,6 +37,7 @@ RESERVED_SLUGS = frozenset(
         "billing",
         "blog",
         "cdn",
+        "changelog",
         "contact",
         "cookies",
         "dashboard",

@@ -32,7 +32,11 @@ def sanitize(html: str) -> str:
     )
 
 
+def to_html(source: str) -> str:
+    """Markdown → sanitized HTML, as plain text (an Atom entry escapes it once more)."""
+    return sanitize(markdown.markdown(source or "", extensions=["sane_lists"], output_format="html"))
+
+
 def render(source: str) -> Markup:
-    """Markdown → sanitized HTML, safe to put in a page or an Atom entry as is."""
-    html = markdown.markdown(source or "", extensions=["sane_lists"], output_format="html")
-    return Markup(sanitize(html))
+    """Markdown → sanitized HTML, safe to put in a page as is."""
+    return Markup(to_html(source))

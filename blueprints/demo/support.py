@@ -60,7 +60,62 @@ def ensure_demo_staff(now: datetime | None = None) -> bool:
     db.session.commit()
     if made:
         add_support_history(now or utcnow())
+        add_changelog(now or utcnow())
     return made
+
+
+def add_changelog(now: datetime) -> None:
+    """What the demo's changelog announces: one entry a week ago, one today, and a draft still being written."""
+    from blueprints.changelog import services as changelog
+    from blueprints.staff.models import PLATFORM_ADMIN, Staff
+
+    author = db.session.scalar(select(Staff).where(Staff.role == PLATFORM_ADMIN).order_by(Staff.id).limit(1))
+    today = now.date()
+    for days, published, category, title_fr, title_en, body_fr, body_en in (
+        (
+            7,
+            True,
+            "improved",
+            "Feuilles d’émargement plus lisibles",
+            "Clearer attendance sheets",
+            "Les feuilles scellées montrent désormais **l’heure de chaque signature** et le formateur "
+            "qui a clos la demi-journée.\n\n- en PDF comme à l’écran\n- sans rien changer à vos réglages",
+            "Sealed sheets now show **the time of each signature** and the facilitator who closed the "
+            "half-day.\n\n- in the PDF as on screen\n- with nothing to change in your settings",
+        ),
+        (
+            0,
+            True,
+            "new",
+            "Le journal des nouveautés",
+            "The changelog",
+            "Chaque changement du service est annoncé ici, et dans un flux Atom. "
+            "[Écrivez-nous](mailto:support@emarge.fr) si quelque chose vous manque.",
+            "Every change to the service is announced here, and in an Atom feed. "
+            "[Write to us](mailto:support@emarge.fr) if something is missing.",
+        ),
+        (
+            -7,
+            False,
+            "new",
+            "Brouillon : export vers les financeurs",
+            "Draft: export for funders",
+            "En préparation.",
+            "Being written.",
+        ),
+    ):
+        changelog.save(
+            None,
+            staff_id=author.id,
+            category=category,
+            published_on=today - timedelta(days=days),
+            published=published,
+            title_fr=title_fr,
+            title_en=title_en,
+            body_fr=body_fr,
+            body_en=body_en,
+        )
+    db.session.commit()
 
 
 def add_support_history(now: datetime) -> None:

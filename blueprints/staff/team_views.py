@@ -27,6 +27,8 @@ ACTION_NAMES = {
     services.AUTHENTICATOR_RESET: _l("reset the authenticator"),
     "diagnostics.resolved": _l("marked an error group resolved"),
     "diagnostics.reopened": _l("opened an error group again"),
+    "changelog.created": _l("wrote a changelog entry"),
+    "changelog.updated": _l("changed a changelog entry"),
 }
 COMMON_TIMEZONES = ("Europe/Paris", "America/Martinique", "America/Guadeloupe", "Indian/Reunion", "UTC")
 

@@ -197,6 +197,13 @@ def test_the_demo_shows_what_support_did(app):
     assert "Attestations" in client.get(f"/demo/support/requests/{row.id}").get_data(as_text=True)
 
 
+def test_the_demo_has_a_changelog(app):
+    app.test_cli_runner().invoke(args=["demo"])
+    page = app.test_client().get("/changelog", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "The changelog" in page and "Clearer attendance sheets" in page
+    assert "<strong>the time of each signature</strong>" in page and "Draft: export" not in page
+
+
 def test_production_has_no_demo_staff(app):
     from blueprints.demo.support import ensure_demo_staff
     from blueprints.staff.models import Staff

@@ -36,6 +36,7 @@ FILLED_ARGS = (
     "support_session_id",
     "request_id",
     "group_id",
+    "entry_id",
 )
 
 
@@ -159,7 +160,7 @@ def twins(app, make_tenant) -> Twins:
 def add_support_session(app, tenant: TenantRef) -> None:
     """Support session 1 and support request 1 with its message 1 (platform rows: ids are the platform's), in
     ``tenant``: the session by a support member, the request by user 1."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from blueprints.staff.models import SUPPORT, Staff
     from blueprints.support.models import ENDED, SupportRequest, SupportRequestMessage, SupportSession
@@ -220,5 +221,20 @@ def add_support_session(app, tenant: TenantRef) -> None:
                 headers="{}",
             )
         )
+        from blueprints.changelog.models import ChangelogEntry
+
+        entry = ChangelogEntry(
+            published_on=date(2026, 1, 5),
+            published=True,
+            title_fr="Nouveau",
+            title_en="New",
+            body_fr="x",
+            body_en="x",
+        )
+        db.session.add(entry)
         db.session.commit()
-        assert row.id == 1 and request.id == 1 and group.id == 1, (row.id, request.id, group.id)
+        assert row.id == 1 and request.id == 1 and group.id == 1 and entry.id == 1, (
+            row.id,
+            request.id,
+            group.id,
+        )

@@ -1,0 +1,78 @@
+"""Changelog entries: written and published by staff, read by everyone. Plain functions: they take values (never
+the request) and flush; the caller commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from blueprints.changelog.models import CATEGORIES, ChangelogEntry
+from tenants.db import db, utcnow
+
+FEED_SIZE = 50
+
+
+class EntryProblem(ValueError):
+    """An entry that cannot be saved, with the form field to show the message at."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def published(today: date, limit: int | None = None) -> list[ChangelogEntry]:
+    """Published entries whose date has come, newest first (an entry dated later appears on its day)."""
+    query = (
+        select(ChangelogEntry)
+        .where(ChangelogEntry.published.is_(True), ChangelogEntry.published_on <= today)
+        .order_by(ChangelogEntry.published_on.desc(), ChangelogEntry.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def every_entry() -> list[ChangelogEntry]:
+    """Drafts and published entries, for staff, newest first."""
+    return list(
+        db.session.scalars(
+            select(ChangelogEntry).order_by(ChangelogEntry.published_on.desc(), ChangelogEntry.id.desc())
+        )
+    )
+
+
+def save(
+    entry: ChangelogEntry | None,
+    *,
+    staff_id: int,
+    category: str,
+    published_on: date,
+    published: bool,
+    title_fr: str,
+    title_en: str,
+    body_fr: str,
+    body_en: str,
+) -> ChangelogEntry:
+    """Create ``entry`` (None) or change it; both languages are required, French first."""
+    if category not in CATEGORIES:
+        raise EntryProblem("category", _("Pick a category from the list."))
+    values = {
+        "title_fr": (title_fr or "").strip(),
+        "title_en": (title_en or "").strip(),
+        "body_fr": (body_fr or "").strip(),
+        "body_en": (body_en or "").strip(),
+    }
+    for field, value in values.items():
+        if not value:
+            raise EntryProblem(field, _("Write it in both languages: users read the changelog in theirs."))
+    if entry is None:
+        entry = ChangelogEntry(created_by=staff_id)
+        db.session.add(entry)
+    for field, value in values.items():
+        setattr(entry, field, value)
+    entry.category, entry.published_on, entry.published = category, published_on, bool(published)
+    entry.updated_at = utcnow()
+    db.session.flush()
+    return entry
