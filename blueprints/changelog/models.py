@@ -38,3 +38,13 @@ class ChangelogEntry(PlatformBase):
 
     def body(self, language: str) -> str:
         return self.body_en if language == "en" else self.body_fr
+
+
+class ChangelogRead(PlatformBase):
+    """When a user last opened the changelog from the app: the "What's new" mark shows until then."""
+
+    __tablename__ = "changelog_reads"
+
+    tenant_id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

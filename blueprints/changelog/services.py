@@ -3,15 +3,18 @@ the request) and flush; the caller commits."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from blueprints.changelog.models import CATEGORIES, ChangelogEntry
+from blueprints.changelog.models import CATEGORIES, ChangelogEntry, ChangelogRead
 from tenants.db import db, utcnow
 
 FEED_SIZE = 50
+# The service's own day: an entry dated today in Paris is shown from midnight in Paris.
+SERVICE_ZONE = ZoneInfo("Europe/Paris")
 
 
 class EntryProblem(ValueError):
@@ -76,3 +79,27 @@ def save(
     entry.updated_at = utcnow()
     db.session.flush()
     return entry
+
+
+def shown_from(entry: ChangelogEntry) -> datetime:
+    """When an entry became news: its last change, or the start of its day if it was dated later."""
+    day = datetime.combine(entry.published_on, time(0), SERVICE_ZONE)
+    return max(day, entry.updated_at)
+
+
+def has_news(tenant_id: int, user_id: int, today: date) -> bool:
+    """Whether a published entry became news after the user last opened the changelog (never: any entry)."""
+    newest = published(today, limit=10)
+    if not newest:
+        return False
+    read = db.session.get(ChangelogRead, (tenant_id, user_id))
+    return read is None or max(shown_from(e) for e in newest) > read.seen_at
+
+
+def mark_read(tenant_id: int, user_id: int) -> None:
+    read = db.session.get(ChangelogRead, (tenant_id, user_id))
+    if read is None:
+        db.session.add(ChangelogRead(tenant_id=tenant_id, user_id=user_id, seen_at=utcnow()))
+    else:
+        read.seen_at = utcnow()
+    db.session.flush()

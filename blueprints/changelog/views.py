@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from blueprints.changelog import services
 from blueprints.changelog.models import FIXED, IMPROVED, NEW, SECURITY
 from blueprints.changelog.rendering import render, to_html
-from tenants.db import utcnow
+from blueprints.web.audit_guard import writes
+from tenants import current_tenant
+from tenants.db import db, utcnow
 
 bp = Blueprint("changelog", __name__)
-
-# The service's own day: an entry dated today in Paris is shown from midnight in Paris.
-SERVICE_ZONE = ZoneInfo("Europe/Paris")
 
 
 def category_names() -> dict[str, str]:
@@ -32,7 +31,7 @@ def _language() -> str:
 
 
 def _today():
-    return utcnow().astimezone(SERVICE_ZONE).date()
+    return utcnow().astimezone(services.SERVICE_ZONE).date()
 
 
 @bp.get("/changelog")
@@ -64,5 +63,28 @@ def _moment(entry) -> str:
     """An Atom date: the entry's last change (or midnight of its day, Paris, if it was dated later)."""
     if entry is None:
         return datetime(2026, 1, 1, tzinfo=UTC).isoformat()
-    day = datetime.combine(entry.published_on, time(0), SERVICE_ZONE).astimezone(UTC)
-    return max(day, entry.updated_at.astimezone(UTC)).isoformat(timespec="seconds")
+    return services.shown_from(entry).astimezone(UTC).isoformat(timespec="seconds")
+
+
+@bp.app_context_processor
+def _whats_new():
+    """The "What's new" mark in the app's menu: for a signed-in user of an organization, until they open it."""
+
+    def whats_new() -> bool:
+        tenant = current_tenant()
+        if tenant is None or not current_user.is_authenticated:
+            return False
+        return services.has_news(tenant.id, current_user.id, _today())
+
+    return {"whats_new": whats_new}
+
+
+@bp.post("/<org>/whats-new")
+@login_required
+@writes(
+    none="when the user last opened the changelog: the mark's bookkeeping, the platform's (changelog_reads)"
+)
+def open_from_app():
+    services.mark_read(current_tenant().id, current_user.id)
+    db.session.commit()
+    return redirect(url_for("changelog.index"), 303)

@@ -100,3 +100,28 @@ def test_an_entry_missing_a_language_is_refused_with_the_field_named(app):
     assert response.status_code == 422
     assert entries(app) == []
     assert app.test_client().get("/staff/changelog/new").status_code == 302  # staff only
+
+
+def test_the_whats_new_mark_shows_until_the_user_opens_the_changelog(app, make_tenant):
+    from tests.conftest import login
+
+    make_tenant("acme", admin="ada@acme.fr", language="en")
+    user = app.test_client()
+    user.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert login(user, "acme", "ada@acme.fr").status_code == 303
+
+    def marked() -> bool:
+        return 'class="news-mark"' in user.get("/acme/").get_data(as_text=True)
+
+    assert not marked()  # nothing announced yet
+    staff = app.test_client()
+    sign_in_staff(app, staff)
+    staff.post("/staff/changelog/new", data=entry_form())
+    assert marked()
+    opened = user.post("/acme/whats-new")
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/changelog")
+    assert not marked()
+    staff.post("/staff/changelog/new", data=entry_form(title_en="Second change"))
+    assert marked()  # a newer entry brings it back
+    # Another user of the organization has their own mark; the POST needs a signed-in user.
+    assert app.test_client().post("/acme/whats-new").status_code in (302, 303, 401)

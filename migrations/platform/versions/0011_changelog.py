@@ -1,4 +1,4 @@
-"""changelog: entries staff publish in French and English
+"""changelog: entries staff publish in French and English, and when each user last opened them
 
 Revision ID: 9b1e6d4c2a73
 Revises: 7d3a9c1e5b20
@@ -47,9 +47,18 @@ def upgrade():
     op.create_index(
         "ix_changelog_entries_published_on", "changelog_entries", ["published_on"], schema=schema
     )
+    op.create_table(
+        "changelog_reads",
+        sa.Column("tenant_id", ID, nullable=False, autoincrement=False),
+        sa.Column("user_id", ID, nullable=False, autoincrement=False),
+        sa.Column("seen_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "user_id", name=op.f("pk_changelog_reads")),
+        schema=schema,
+    )
 
 
 def downgrade():
     schema = real_schema(op.get_bind(), PLATFORM)
+    op.drop_table("changelog_reads", schema=schema)
     op.drop_index("ix_changelog_entries_published_on", table_name="changelog_entries", schema=schema)
     op.drop_table("changelog_entries", schema=schema)
