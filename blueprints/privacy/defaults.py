@@ -5,6 +5,8 @@ Staff publish later versions from the support console; these are only what a fre
 
 from __future__ import annotations
 
+import re
+
 CONTACT = "dpo@emarge.fr"
 
 PRIVACY_FR = f"""
@@ -62,6 +64,10 @@ ou non de l'Union européenne sont publiés sur la page <a href="/privacy/sub-pr
 données devaient sortir de l'Union européenne, ce serait vers un pays reconnu adéquat ou sous clauses
 contractuelles types de la Commission européenne. Nous pouvons aussi devoir communiquer des données pour
 respecter une obligation légale ou répondre à une autorité.</p>
+
+<p id="own-services">Les demandes que vous adressez au support, les diagnostics d'erreur et le journal des
+nouveautés sont gérés par Emarge lui-même, sur ses propres serveurs : nous n'utilisons aucun service tiers de
+messagerie instantanée, de support, de suivi d'erreurs ou de publication des nouveautés.</p>
 
 <h2>6. Sécurité</h2>
 <p>Chiffrement TLS de toutes les connexions ; mots de passe d'au moins 12 caractères, les plus courants refusés ;
@@ -139,6 +145,10 @@ nothing else and to protect it. Their list, their country and whether data leave
 published on the <a href="/privacy/sub-processors">sub-processors</a> page. Should data leave the European
 Union, it would be to a country recognised as adequate or under the European Commission's standard contractual
 clauses. We may also have to disclose data to comply with a legal obligation or answer an authority.</p>
+
+<p id="own-services">The requests you send to support, error diagnostics and the changelog are run by
+Emarge itself, on its own servers: we use no third-party chat, helpdesk, error-tracking or changelog
+service.</p>
 
 <h2>6. Security</h2>
 <p>TLS encryption of every connection; passwords of at least 12 characters, the most common ones refused; access
@@ -270,5 +280,27 @@ SUB_PROCESSORS = (
         "France",
         False,
         "",
+    ),
+)
+
+
+def _paragraph(text: str, marker: str) -> str:
+    """The paragraph of ``text`` that carries ``marker``: a revision publishes the default's own words."""
+    return re.search(rf"<p {re.escape(marker)}>.*?</p>", text, re.S).group(0)
+
+
+# Later versions every platform publishes once, in order (a fresh install's first version already holds them):
+# (kind, marker, summary FR, summary EN, paragraph FR, paragraph EN). The paragraph goes before the policy's "6."
+# section (at the end if there is none) of the version in force; a platform where any version already holds the
+# marker is left alone, so a paragraph staff later removed on purpose does not come back.
+OWN_SERVICES = 'id="own-services"'
+REVISIONS = (
+    (
+        "privacy",
+        OWN_SERVICES,
+        "Les demandes au support, les diagnostics et les nouveautés sont gérés par Emarge lui-même.",
+        "Support requests, diagnostics and the changelog are run by Emarge itself.",
+        _paragraph(POLICIES["privacy"][0], OWN_SERVICES),
+        _paragraph(POLICIES["privacy"][1], OWN_SERVICES),
     ),
 )

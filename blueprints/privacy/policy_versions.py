@@ -134,7 +134,44 @@ def ensure_defaults(session: Session) -> bool:
                 )
             )
     session.flush()
-    return added
+    return apply_revisions(session) or added
+
+
+def _insert(body: str, paragraph: str) -> str:
+    at = body.find("<h2>6.")
+    return f"{body.rstrip()}\n\n{paragraph}" if at < 0 else f"{body[:at]}{paragraph}\n\n{body[at:]}"
+
+
+def apply_revisions(session: Session) -> bool:
+    """Publish each of ``defaults.REVISIONS`` not yet published on this platform (no version holds its marker),
+    as a new version of the text in force. True when one was published."""
+    published = False
+    for kind, marker, summary_fr, summary_en, paragraph_fr, paragraph_en in defaults.REVISIONS:
+        current = latest(kind, session)
+        if current is None:
+            continue
+        already = session.scalar(
+            select(func.count())
+            .select_from(PolicyVersion)
+            .where(PolicyVersion.kind == kind, PolicyVersion.body_fr.contains(marker))
+        )
+        if already:
+            continue
+        session.add(
+            PolicyVersion(
+                kind=kind,
+                number=current.number + 1,
+                published_at=utcnow(),
+                substantial=False,
+                summary_fr=summary_fr,
+                summary_en=summary_en,
+                body_fr=_insert(current.body_fr, paragraph_fr),
+                body_en=_insert(current.body_en, paragraph_en),
+            )
+        )
+        session.flush()
+        published = True
+    return published
 
 
 # --- acknowledgements at login --------------------------------------------------------------------------------

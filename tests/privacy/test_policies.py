@@ -136,3 +136,34 @@ def test_staff_maintain_the_sub_processor_list_seeded_once(app, staff_client, cl
         assert db.session.scalars(select(SubProcessor)).all() == []  # an emptied list stays empty
         kinds = db.session.scalars(select(PolicyVersion.kind).order_by(PolicyVersion.kind)).all()
         assert kinds == ["cookies", "legal", "privacy"]
+
+
+def test_a_platform_made_before_the_own_services_paragraph_gets_it_as_a_new_version_once(app, client):
+    """Support requests, diagnostics and the changelog are Emarge's own: a platform whose policy predates the
+    sentence publishes it as a new version at its next upgrade, once; the sub-processor page says it too."""
+    from blueprints.privacy import defaults, policy_versions
+    from tenants.db import db
+
+    with app.app_context():
+        first = policy_versions.latest("privacy")
+        assert defaults.OWN_SERVICES in first.body_fr and defaults.OWN_SERVICES in first.body_en
+        (_, marker, _, _, paragraph_fr, paragraph_en) = defaults.REVISIONS[0]
+        # As the policy read before this change.
+        for row in policy_versions.history("privacy"):
+            row.body_fr = row.body_fr.replace(paragraph_fr, "")
+            row.body_en = row.body_en.replace(paragraph_en, "")
+        db.session.commit()
+        before = policy_versions.latest("privacy")
+        assert marker not in before.body_fr
+        assert policy_versions.ensure_defaults(db.session) is True
+        db.session.commit()
+        after = policy_versions.latest("privacy")
+        assert after.number == before.number + 1 and not after.substantial
+        assert after.body_fr.index(marker) < after.body_fr.index("<h2>6.")
+        assert "Emarge lui-même" in after.summary_fr and "run by Emarge itself" in after.summary_en
+        assert policy_versions.ensure_defaults(db.session) is False  # once
+        assert policy_versions.latest("privacy").number == after.number
+    page = client.get("/privacy", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "no third-party chat, helpdesk, error-tracking or changelog" in page
+    listing = client.get("/privacy/sub-processors", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "support requests, diagnostics and the changelog are run by Emarge itself" in listing
