@@ -11,10 +11,14 @@ from sqlalchemy import select
 
 from blueprints.changelog.models import CATEGORIES, ChangelogEntry, ChangelogRead
 from tenants.db import db, utcnow
+from tenants.lookups import cached, family
 
 FEED_SIZE = 50
 # The service's own day: an entry dated today in Paris is shown from midnight in Paris.
 SERVICE_ZONE = ZoneInfo("Europe/Paris")
+# When the newest entry became news, read by every signed-in page for its "What's new" mark: copied per process
+# and dropped when an entry is saved (tenants/lookups.py).
+ENTRY_ROWS = family("changelog", ChangelogEntry.__tablename__)
 
 
 class EntryProblem(ValueError):
@@ -89,11 +93,16 @@ def shown_from(entry: ChangelogEntry) -> datetime:
 
 def has_news(tenant_id: int, user_id: int, today: date) -> bool:
     """Whether a published entry became news after the user last opened the changelog (never: any entry)."""
-    newest = published(today, limit=10)
-    if not newest:
+    newest = cached(ENTRY_ROWS, ("newest", today), lambda: _newest_moment(today))
+    if newest is None:
         return False
     read = db.session.get(ChangelogRead, (tenant_id, user_id))
-    return read is None or max(shown_from(e) for e in newest) > read.seen_at
+    return read is None or newest > read.seen_at
+
+
+def _newest_moment(today: date) -> datetime | None:
+    # An entry dated later can be news before one dated sooner that was edited since: look at a few.
+    return max((shown_from(e) for e in published(today, limit=10)), default=None)
 
 
 def mark_read(tenant_id: int, user_id: int) -> None:
