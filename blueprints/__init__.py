@@ -11,6 +11,7 @@ def register_areas() -> None:
     from blueprints.accounts import models as accounts_models
     from blueprints.accounts import throttle
     from blueprints.audit import models as audit_models
+    from blueprints.breaches import models as breaches_models
     from blueprints.changelog import models as changelog_models
     from blueprints.diagnostics import models as diagnostics_models
     from blueprints.documents import models as documents_models
@@ -40,6 +41,7 @@ def register_areas() -> None:
         support_models,
         diagnostics_models,
         changelog_models,
+        breaches_models,
     )
     register_seed("platform", ensure_defaults)
     # The kinds of periodic work, declared where their due moment is computed (tenants/work.py): known to
@@ -59,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     capture.init_app(app)
     from blueprints.accounts.views import bp as accounts
     from blueprints.audit.views import bp as audit
+    from blueprints.breaches.views import bp as security_notices
     from blueprints.changelog.views import bp as changelog
     from blueprints.help.views import bp as help_pages
     from blueprints.participants.views import bp as participants
@@ -68,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.settings import support_views  # noqa: F401 - routes on the settings blueprint
     from blueprints.settings.views import bp as settings
     from blueprints.staff import (  # noqa: F401 - their routes are on the staff blueprint
+        breach_views,
         changelog_views,
         diagnostics_views,
         privacy_views,
@@ -95,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
         trainings,
         settings,
         support_requests,
+        security_notices,
         privacy,
     ):
         app.register_blueprint(bp)

@@ -6,6 +6,8 @@ line of the platform's delivery log (``platform_mails``), sent or failed, which 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
@@ -19,9 +21,9 @@ from blueprints.shared.mail import (
     mailer,
 )
 from blueprints.web.audit_guard import writes
-from jobs import platform_job
+from jobs import MESSAGING, enqueue, platform_job
 from tenants import tenant_scope
-from tenants.db import db
+from tenants.db import db, utcnow
 
 
 def _deliver(message, *, tenant_id: int, notice: str, recipient: str) -> bool:
@@ -120,3 +122,117 @@ def send_support_reply(message_id: int) -> bool:
             sender_name="Emarge",
         )
     return _deliver(email, tenant_id=row.tenant_id, notice="support_reply", recipient=row.user_email)
+
+
+# Why a breach notice is not (yet) delivered to every admin: shown to staff on the incident's page.
+ORGANIZATION_GONE = "organization_gone"
+NO_ADMIN = "no_admin"
+DELIVERY_FAILED = "delivery_failed"
+# A notice not delivered to every admin is tried again by the sweep, this long after its last try, this often.
+BREACH_RETRY = timedelta(minutes=10)
+BREACH_ATTEMPTS = 6
+
+
+@platform_job
+@writes(
+    none="emails a security incident's notice to an organization's admins; the notice and the delivery log record it"
+)
+def send_breach_notice(notice_id: int) -> int:
+    """Email one step of an incident to every active admin of one organization, in their language, each
+    delivery logged. An admin who already has it is skipped: run again, the job sends only what is missing."""
+    from blueprints.accounts.models import ADMIN, User
+    from blueprints.breaches import services as breaches
+    from blueprints.breaches.models import Breach, BreachNotice
+    from blueprints.staff.models import PlatformMail
+    from blueprints.web.urls import external_url
+    from tenants import find_tenant
+
+    notice = db.session.get(BreachNotice, notice_id)
+    if notice is None or notice.sent_at is not None:
+        return 0
+    breach = db.session.get(Breach, notice.breach_id)
+    steps = [u for u in breaches.updates_of(breach.id) if u.seq <= notice.seq]
+    update = steps[-1] if notice.seq else None
+    people, records = breaches.figures(breach, steps)
+    key = f"breach_notice:{notice.id}"
+    notice.attempts += 1
+    notice.attempted_at = utcnow()
+    ref = find_tenant(tenant_id=notice.tenant_id)
+    if ref is None:
+        notice.problem = ORGANIZATION_GONE
+        db.session.commit()
+        return 0
+    with tenant_scope(ref, job=send_breach_notice):
+        admins = [
+            (u.email, u.full_name, u.language or ref.language)
+            for u in db.session.scalars(
+                select(User).where(User.role == ADMIN, User.active.is_(True)).order_by(User.id)
+            )
+        ]
+        page = external_url("security_notices.show", org=ref.slug, breach_id=breach.id)
+    already = set(
+        db.session.scalars(
+            select(PlatformMail.recipient).where(PlatformMail.notice == key, PlatformMail.status == "sent")
+        )
+    )
+    context = {
+        "organization": ref.name,
+        "breach": breach,
+        "update": update,
+        "people": people,
+        "records": records,
+        "deadline": breaches.deadline_of(breach),
+        "zone": ref.timezone,
+        "natures": breaches.NATURE_NAMES,
+        "page": page,
+    }
+    db.session.commit()  # the attempt is counted before any email leaves
+    sent = failed = 0
+    for email, name, language in admins:
+        if email in already:
+            continue
+        with force_locale(language):
+            subject = (
+                gettext(
+                    "Update on a security incident affecting %(organization)s on Emarge",
+                    organization=ref.name,
+                )
+                if update
+                else gettext("Security incident affecting %(organization)s on Emarge", organization=ref.name)
+            )
+            message = build_email(
+                to=email,
+                to_name=name,
+                subject=subject,
+                text=render_template("email/breach_notice.txt", recipient_name=name, **context),
+                html=render_template("email/breach_notice.html", recipient_name=name, **context),
+                sender_name="Emarge",
+            )
+        if _deliver(message, tenant_id=ref.id, notice=key, recipient=email):
+            sent += 1
+        else:
+            failed += 1
+    notice = db.session.get(BreachNotice, notice_id)
+    notice.recipients = sum(1 for email, *_ in admins if email in already) + sent
+    if not admins:
+        notice.problem = NO_ADMIN
+    elif failed:
+        notice.problem = DELIVERY_FAILED
+    else:
+        notice.problem, notice.sent_at = None, utcnow()
+    db.session.commit()
+    return sent
+
+
+@platform_job
+@writes(none="hands undelivered breach notices to the messaging jobs again; their rows record each try")
+def sweep_breach_notices(now: str | None = None) -> int:
+    """Try again the breach notices not delivered to every admin (Redis was down, SMTP refused for a while)."""
+    from blueprints.breaches import services as breaches
+
+    moment = datetime.fromisoformat(now) if now else utcnow()
+    due = breaches.due_notices(moment, retry_after=BREACH_RETRY, max_attempts=BREACH_ATTEMPTS)
+    db.session.commit()
+    for notice_id in due:
+        enqueue("jobs.platform_mail.send_breach_notice", notice_id, queue=MESSAGING)
+    return len(due)

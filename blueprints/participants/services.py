@@ -3,8 +3,6 @@ commits."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 import phonenumbers
@@ -15,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 
 from blueprints.audit.services import Actor, record
 from blueprints.participants.models import FUNDERS, Enrollment, Participant
-from blueprints.shared.cells import safe_cell
+from blueprints.shared.cells import write_csv
 from blueprints.signing.signin_links import issue_links
 from blueprints.trainings.models import TrainingSession
 from tenants import TenantRef
@@ -396,16 +394,6 @@ def _participant_cells(p: Participant) -> list:
         p.job_title,
         p.language,
     ]
-
-
-def write_csv(header: list[str], rows) -> bytes:
-    """UTF-8 with a BOM, semicolons: what French Excel opens as it is. Every cell neutralised."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
 
 
 def export_directory(query: Select, actor: Actor) -> bytes:

@@ -29,6 +29,10 @@ ACTION_NAMES = {
     "diagnostics.reopened": _l("opened an error group again"),
     "changelog.created": _l("wrote a changelog entry"),
     "changelog.updated": _l("changed a changelog entry"),
+    "breach.recorded": _l("recorded a security incident"),
+    "breach.updated": _l("appended an update to a security incident"),
+    "breach.notified": _l("notified the organizations of a security incident"),
+    "breach.not_notified": _l("recorded why a security incident is not notified"),
 }
 COMMON_TIMEZONES = ("Europe/Paris", "America/Martinique", "America/Guadeloupe", "Indian/Reunion", "UTC")
 

@@ -122,6 +122,7 @@ def _never(kind: str) -> str:
         sessions.ACCOUNT: _("changing a password, an email, a role, an authenticator or a login"),
         sessions.EXPORT: _("downloading an export or a person's data"),
         sessions.LINK: _("opening a trainee's or a facilitator's personal link"),
+        sessions.NOTICE: _("acknowledging a security notice on behalf of the organization's admins"),
     }[kind]
 
 

@@ -45,6 +45,7 @@ TOUCH_EVERY = timedelta(seconds=30)
 # Never done in a support session, even in write mode, by endpoint (tests/support checks each exists). "link" and
 # "export" are refused whatever the method (opening a personal link, a download); the others are changes.
 SIGN, DOCUMENT, ACCOUNT, EXPORT, LINK = "sign", "document", "account", "export", "link"
+NOTICE = "notice"
 NEVER = {
     # Signing or marking attendance as anyone, signing a half-day off or closing it.
     "signing.kiosk": SIGN,
@@ -66,6 +67,8 @@ NEVER = {
     "accounts.reset_password": ACCOUNT,
     "accounts.accept_invitation": ACCOUNT,
     "accounts.verify": ACCOUNT,
+    # Acknowledging Emarge's own security notice for the organization: its admins' word, never support's.
+    "security_notices.acknowledge": NOTICE,
     # Spreadsheets, archives and a person's data leaving the organization.
     "audit.export": EXPORT,
     "participants.export": EXPORT,

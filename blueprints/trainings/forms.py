@@ -14,7 +14,6 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -29,7 +28,6 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.trainings.models import (
     APPRENTICESHIP,
@@ -40,7 +38,7 @@ from blueprints.trainings.models import (
     SKILLS_ASSESSMENT,
     TRAINING_ACTION,
 )
-from blueprints.web.choices import choices
+from blueprints.web.choices import MultiCheckboxField, choices
 
 
 @cache
@@ -106,11 +104,6 @@ class TrainingEditForm(FlaskForm):
     )
     modality = RadioField(_l("Modality"), choices=choices(MODALITY_CHOICES), default=IN_PERSON)
     nature = SelectField(_l("Nature of the action"), choices=choices(NATURE_CHOICES), default=TRAINING_ACTION)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SlotOptionsMixin:

@@ -37,6 +37,7 @@ FILLED_ARGS = (
     "request_id",
     "group_id",
     "entry_id",
+    "breach_id",
 )
 
 
@@ -232,8 +233,27 @@ def add_support_session(app, tenant: TenantRef) -> None:
             body_en="x",
         )
         db.session.add(entry)
+        from blueprints.breaches.models import Breach, BreachNotice, BreachOrganization
+
+        breach = Breach(
+            title="Lost laptop",
+            discovered_at=now - timedelta(hours=5),
+            recorded_by=staff.id,
+            nature=["confidentiality"],
+            data_categories="names",
+            consequences="x",
+            measures_taken="x",
+            measures_proposed="",
+            contact="dpo@emarge.fr",
+        )
+        db.session.add(breach)
+        db.session.flush()
+        db.session.add(
+            BreachOrganization(breach_id=breach.id, tenant_id=tenant.id, slug=tenant.slug, name="x")
+        )
+        db.session.add(BreachNotice(breach_id=breach.id, seq=0, tenant_id=tenant.id, queued_by=staff.id))
         db.session.commit()
-        assert row.id == 1 and request.id == 1 and group.id == 1 and entry.id == 1, (
+        assert row.id == 1 and request.id == 1 and group.id == 1 and entry.id == 1 and breach.id == 1, (
             row.id,
             request.id,
             group.id,
