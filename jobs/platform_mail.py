@@ -131,15 +131,18 @@ DELIVERY_FAILED = "delivery_failed"
 # A notice not delivered to every admin is tried again by the sweep, this long after its last try, this often.
 BREACH_RETRY = timedelta(minutes=10)
 BREACH_ATTEMPTS = 6
+# How long a run holds its claim on a notice: another run (the sweep's) waits that long before taking it over.
+BREACH_HOLD = timedelta(minutes=5)
 
 
 @platform_job
 @writes(
     none="emails a security incident's notice to an organization's admins; the notice and the delivery log record it"
 )
-def send_breach_notice(notice_id: int) -> int:
+def send_breach_notice(notice_id: int, now: str | None = None) -> int:
     """Email one step of an incident to every active admin of one organization, in their language, each
-    delivery logged. An admin who already has it is skipped: run again, the job sends only what is missing."""
+    delivery logged. The notice is claimed first (two runs at once: one sends), and an admin who already has it
+    is skipped: run again, the job sends only what is missing. ``now``: the moment it runs (ISO), for the sweep."""
     from blueprints.accounts.models import ADMIN, User
     from blueprints.breaches import services as breaches
     from blueprints.breaches.models import Breach, BreachNotice
@@ -147,16 +150,16 @@ def send_breach_notice(notice_id: int) -> int:
     from blueprints.web.urls import external_url
     from tenants import find_tenant
 
+    moment = datetime.fromisoformat(now) if now else utcnow()
+    if not breaches.claim(notice_id, moment, hold=BREACH_HOLD):
+        return 0  # sent already, or another run has it in hand
+    db.session.commit()
     notice = db.session.get(BreachNotice, notice_id)
-    if notice is None or notice.sent_at is not None:
-        return 0
     breach = db.session.get(Breach, notice.breach_id)
     steps = [u for u in breaches.updates_of(breach.id) if u.seq <= notice.seq]
     update = steps[-1] if notice.seq else None
     people, records = breaches.figures(breach, steps)
     key = f"breach_notice:{notice.id}"
-    notice.attempts += 1
-    notice.attempted_at = utcnow()
     ref = find_tenant(tenant_id=notice.tenant_id)
     if ref is None:
         notice.problem = ORGANIZATION_GONE
@@ -186,7 +189,7 @@ def send_breach_notice(notice_id: int) -> int:
         "natures": breaches.NATURE_NAMES,
         "page": page,
     }
-    db.session.commit()  # the attempt is counted before any email leaves
+    db.session.commit()  # ends the reads before the deliveries, which commit each
     sent = failed = 0
     for email, name, language in admins:
         if email in already:
@@ -219,7 +222,7 @@ def send_breach_notice(notice_id: int) -> int:
     elif failed:
         notice.problem = DELIVERY_FAILED
     else:
-        notice.problem, notice.sent_at = None, utcnow()
+        notice.problem, notice.sent_at = None, max(moment, notice.queued_at)
     db.session.commit()
     return sent
 
@@ -234,5 +237,5 @@ def sweep_breach_notices(now: str | None = None) -> int:
     due = breaches.due_notices(moment, retry_after=BREACH_RETRY, max_attempts=BREACH_ATTEMPTS)
     db.session.commit()
     for notice_id in due:
-        enqueue("jobs.platform_mail.send_breach_notice", notice_id, queue=MESSAGING)
+        enqueue("jobs.platform_mail.send_breach_notice", notice_id, moment.isoformat(), queue=MESSAGING)
     return len(due)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.breaches.models import (
@@ -276,9 +276,9 @@ def organizations_of(breach_id: int) -> list[BreachOrganization]:
 def figures(breach: Breach, updates: list[BreachUpdate]) -> tuple[int | None, int | None]:
     """The latest estimate of people and records: the last update that revised each, else the first record."""
     people, records = breach.people_count, breach.records_count
-    for update in updates:
-        people = update.people_count if update.people_count is not None else people
-        records = update.records_count if update.records_count is not None else records
+    for step in updates:
+        people = step.people_count if step.people_count is not None else people
+        records = step.records_count if step.records_count is not None else records
     return people, records
 
 
@@ -355,6 +355,25 @@ def decide_not_to_notify(breach: Breach, staff_id: int, reason: str, now: dateti
         staff_id,
     )
     db.session.flush()
+
+
+def claim(notice_id: int, now: datetime, *, hold: timedelta) -> bool:
+    """Take a notice in hand to email it: False if it was sent, or another run took it less than ``hold`` ago.
+    One conditional UPDATE, so two runs at once cannot both send. The try is stamped with the clock's time (a
+    run given a past ``now``, the demo's, still holds it against a run of the present)."""
+    clock = utcnow()
+    cutoff = max(now, clock) - hold
+    taken = db.session.execute(
+        update(BreachNotice)
+        .where(
+            BreachNotice.id == notice_id,
+            BreachNotice.sent_at.is_(None),
+            or_(BreachNotice.attempted_at.is_(None), BreachNotice.attempted_at <= cutoff),
+        )
+        .values(attempted_at=clock, attempts=BreachNotice.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
 
 
 def due_notices(now: datetime, *, retry_after: timedelta, max_attempts: int) -> list[int]:

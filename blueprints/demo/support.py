@@ -61,6 +61,9 @@ def ensure_demo_staff(now: datetime | None = None) -> bool:
     if made:
         add_support_history(now or utcnow())
         add_changelog(now or utcnow())
+        from blueprints.demo.breaches import add_breaches
+
+        add_breaches(now or utcnow())
     return made
 
 

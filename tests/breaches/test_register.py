@@ -353,6 +353,11 @@ def test_a_notice_not_delivered_is_sent_by_the_sweep_later(app, orgs, sam, smtp_
     (notice,) = notices(app)
     assert (notice.sent_at, notice.problem, notice.attempts) == (None, DELIVERY_FAILED, 1)
     assert "delivery failed" in text(sam.get(f"/staff/breaches/{breach.id}"))
+    from blueprints.breaches.services import claim
+    from jobs.platform_mail import BREACH_HOLD
+
+    with app.app_context():  # the run that just tried holds it: a second run at once takes nothing
+        assert not claim(notice.id, datetime.now(UTC), hold=BREACH_HOLD)
     monkeypatch.setitem(app.config, "MAIL_PORT", smtp_server.port)
     with app.app_context():
         assert sweep_breach_notices() == 0  # too soon after the last try

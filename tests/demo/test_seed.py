@@ -204,12 +204,32 @@ def test_the_demo_has_a_changelog(app):
     assert "<strong>the time of each signature</strong>" in page and "Draft: export" not in page
 
 
-def test_production_has_no_demo_staff(app):
+def test_production_has_no_demo_staff(app, monkeypatch):
     from blueprints.demo.support import ensure_demo_staff
     from blueprints.staff.models import Staff
     from tenants.db import db
 
-    app.config["EMARGE_ENV"] = "production"
+    monkeypatch.setitem(app.config, "EMARGE_ENV", "production")  # the app is pooled: given back as it was
     with app.app_context():
         assert ensure_demo_staff() is False
         assert db.session.scalars(db.select(Staff)).first() is None
+
+
+def test_the_demo_has_a_breach_register(app):
+    from tests.conftest import login
+    from tests.privacy.conftest import sign_in_staff
+
+    app.test_cli_runner().invoke(args=["demo"])
+    admin = app.test_client()
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert login(admin, "demo", "admin@emarge-demo.fr", "demo-admin-2026!").status_code == 303
+    # The follow-up is not acknowledged yet: the admin sees the banner, then the notice with its update.
+    assert "security-notice-banner" in admin.get("/demo/").get_data(as_text=True)
+    notices = admin.get("/demo/security-notices/").get_data(as_text=True)
+    assert "mauvaise adresse" in notices and "Sauvegarde chiffr" not in notices
+    staff = app.test_client()
+    staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in_staff(app, staff, email="root@emarge.fr")
+    register = staff.get("/staff/breaches").get_data(as_text=True)
+    assert "mauvaise adresse" in register and "Notified 20 h 00 min after discovery" in register
+    assert "Sauvegarde chiffr" in register and "Not notified" in register
