@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -165,6 +166,8 @@ def new_breach():
     form = BreachForm(zone=staff.timezone)
     if request.method == "GET":
         form.zone.data = staff.timezone
+        here = utcnow().astimezone(ZoneInfo(staff.timezone))
+        form.discovered_at.data = here.replace(tzinfo=None, second=0, microsecond=0)
         form.organizations.data = request.args.get("org", "")[:40]
     if form.validate_on_submit():
         try:
@@ -281,9 +284,10 @@ def notify_breach(breach_id: int):
     )
     db.session.commit()
     flash(
-        _(
-            "The admins of %(count)d organizations are being emailed; the table below follows each one.",
-            count=len(notices),
+        ngettext(
+            "The admins of %(num)d organization are being emailed; the table below follows it.",
+            "The admins of %(num)d organizations are being emailed; the table below follows each one.",
+            len(notices),
         ),
         "success",
     )
