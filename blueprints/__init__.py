@@ -19,6 +19,7 @@ def register_areas() -> None:
     from blueprints.participants import models as participants_models
     from blueprints.privacy import models as privacy_models
     from blueprints.privacy.policy_versions import ensure_defaults
+    from blueprints.rights import models as rights_models
     from blueprints.signing import models as signing_models
     from blueprints.staff import models as staff_models
     from blueprints.support import models as support_models
@@ -42,6 +43,7 @@ def register_areas() -> None:
         diagnostics_models,
         changelog_models,
         breaches_models,
+        rights_models,
     )
     register_seed("platform", ensure_defaults)
     # The kinds of periodic work, declared where their due moment is computed (tenants/work.py): known to
@@ -67,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.participants.views import bp as participants
     from blueprints.privacy.views import bp as privacy
     from blueprints.public.views import bp as public
+    from blueprints.rights.views import bp as rights
     from blueprints.search.views import bp as search
     from blueprints.settings import support_views  # noqa: F401 - routes on the settings blueprint
     from blueprints.settings.views import bp as settings
@@ -100,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         settings,
         support_requests,
         security_notices,
+        rights,
         privacy,
     ):
         app.register_blueprint(bp)
@@ -126,6 +130,9 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.signing.views import bp as signing
 
     app.register_blueprint(signing)
+    from blueprints.rights.trainee_views import bp as my_data
+
+    app.register_blueprint(my_data)
     app.register_blueprint(signing_live)
     init_live(app)
 

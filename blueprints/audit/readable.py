@@ -65,10 +65,15 @@ ACTIONS = {
     "participant.unarchived": _l("Participant restored: %(participant)s"),
     "participant.processing_restricted": _l("Processing restricted for %(participant)s"),
     "participant.processing_unrestricted": _l("Restriction lifted for %(participant)s"),
+    "participant.sms_consent_withdrawn": _l("Text-message consent withdrawn by %(participant)s"),
     "participants.exported": _l("Participant directory exported"),
     "participants.import_uploaded": _l("Participant file uploaded for import"),
     "participants.import_started": _l("Participant import started"),
     "participants.imported": _l("Participants imported"),
+    "rights_request.received": _l("Personal-data request received"),
+    "rights_request.extended": _l("Personal-data request: answer time extended"),
+    "rights_request.answered": _l("Personal-data request answered"),
+    "rights_request.refused": _l("Personal-data request refused"),
     "session.created": _l("Session created: %(session)s"),
     "session.updated": _l("Session changed: %(session)s"),
     "session.dates_changed": _l("Dates changed for %(session)s"),
@@ -154,6 +159,7 @@ FAMILIES = {
     "support_session": _l("Settings"),
     "audit": _l("Audit trail"),
     "task": _l("Background tasks"),
+    "rights_request": _l("Personal-data requests"),
 }
 SHOWN_NAMES = 3
 

@@ -138,6 +138,10 @@ def ensure_demo(now: datetime | None = None) -> bool:
         with tenant_scope(ref):
             add_showcase(now or utcnow())
             db.session.commit()
+            from blueprints.demo.rights import add_rights_requests
+
+            add_rights_requests(now or utcnow(), ref, PEOPLE[0][0])
+            db.session.commit()
     except BaseException:
         logger.exception("demo showcase failed: dropping the demo organization")
         drop(ref)

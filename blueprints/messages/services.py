@@ -104,11 +104,13 @@ def queue_email(
     slot_id: int | None = None,
     dedupe_key: str | None = None,
     attachment_document_id: int | None = None,
+    about_their_rights: bool = False,
 ) -> Message | None:
     """Render ``email/<template>.txt`` and ``.html`` and queue the message; it goes out when the caller commits.
 
     ``subject`` is an untranslated string, translated here in the recipient's language. Returns None, writing
-    nothing, when ``dedupe_key`` was already used.
+    nothing, when ``dedupe_key`` was already used. ``about_their_rights``: the answer to the person's own
+    request, sent even when their processing is restricted (the restriction does not silence the answer).
     """
     address, reason = email_address(to)
     with force_locale(language):
@@ -132,6 +134,7 @@ def queue_email(
         slot_id=slot_id,
         dedupe_key=dedupe_key,
         attachment_document_id=attachment_document_id,
+        about_their_rights=about_their_rights,
         **values,
     )
 
@@ -207,10 +210,17 @@ def participant_refusal(channel: str, participant_id: int | None) -> str | None:
 
 
 def _write(
-    channel: str, template: str, *, tenant: TenantRef, recipient: str, reason: str | None, **values
+    channel: str,
+    template: str,
+    *,
+    tenant: TenantRef,
+    recipient: str,
+    reason: str | None,
+    about_their_rights: bool = False,
+    **values,
 ) -> Message | None:
     participant_id = values.get("participant_id")
-    refusal = participant_refusal(channel, participant_id)
+    refusal = None if about_their_rights else participant_refusal(channel, participant_id)
     if refusal:
         # Nothing of a person who objected is kept beyond the fact that nothing was sent.
         values.update(body_text=None, body_html=None, subject=f"({template})")

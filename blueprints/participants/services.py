@@ -235,6 +235,15 @@ def set_restricted(participant: Participant, restricted: bool, actor: Actor) -> 
         )
 
 
+def withdraw_sms_consent(participant: Participant, actor: Actor) -> bool:
+    """The person withdraws their consent to text messages (from their own page): no SMS from now on."""
+    if not participant.sms_consent:
+        return False
+    participant.sms_consent = False
+    record(actor, "participant.sms_consent_withdrawn", participant)
+    return True
+
+
 def archive(participant: Participant, actor: Actor) -> None:
     if participant.archived_at is None:
         participant.archived_at = utcnow()

@@ -233,3 +233,18 @@ def test_the_demo_has_a_breach_register(app):
     register = staff.get("/staff/breaches").get_data(as_text=True)
     assert "mauvaise adresse" in register and "Notified 20 h 00 min after discovery" in register
     assert "Sauvegarde chiffr" in register and "Not notified" in register
+
+
+def test_the_demo_has_personal_data_requests(demo):
+    from sqlalchemy import select
+
+    from blueprints.rights.models import RightsRequest
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    with tenant_scope("demo", demo):
+        rows = db.session.scalars(select(RightsRequest).order_by(RightsRequest.id)).all()
+        assert [(r.kind, r.channel, r.status) for r in rows] == [
+            ("access", "letter", "open"),
+            ("objection", "email", "answered"),
+        ]

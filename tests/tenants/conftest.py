@@ -104,7 +104,14 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
         grant = SupportGrant(ends_at=utcnow() + timedelta(hours=24), granted_by_id=user_id)
         db.session.add(grant)
         db.session.flush()
-        assert (message.id, login.login_id, grant.id) == (1, 1, 1), (message.id, login.login_id, grant.id)
+        from blueprints.rights.models import ACCESS, RightsRequest
+
+        rights = RightsRequest(
+            kind=ACCESS, participant_id=participant.id, received_on=today, due_on=today, message="paul's data"
+        )
+        db.session.add(rights)
+        db.session.flush()
+        assert (message.id, login.login_id, grant.id, rights.id) == (1, 1, 1, 1), (message.id, login.login_id)
         made = (task.id, training.id, session.id, slot.id, participant.id)
         db.session.commit()
     assert made == (1, 1, 1, 1, 1), made

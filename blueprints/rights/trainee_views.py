@@ -1,0 +1,102 @@
+"""A trainee's own data and rights, from their personal sign-in link (the token is the credential, as on the
+signing page): everything the organization holds about them, their requests and the answers, a new request,
+and withdrawing their consent to text messages."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, make_response, redirect, render_template, url_for
+
+from blueprints.participants import services as participants
+from blueprints.participants.models import Participant
+from blueprints.privacy.measurement import never_measured
+from blueprints.rights import holdings, services
+from blueprints.rights.views import OwnRequestForm
+from blueprints.signing import signin_links
+from blueprints.signing.models import TRAINEE
+from blueprints.signing.services import LinkProblem
+from blueprints.signing.views import _link_problem, _trainee_actor, _trainee_headers
+from blueprints.web import csrf
+from blueprints.web.audit_guard import writes
+from tenants import current_tenant, refine_scope
+from tenants.db import db, utcnow
+
+bp = Blueprint("my_data", __name__, url_prefix="/<org>/sign/<token>/my-data")
+
+
+def _holder(token: str) -> Participant:
+    link = signin_links.resolve_link(token, TRAINEE, tenant=current_tenant())
+    participant = db.session.get(Participant, link.participant_id)
+    refine_scope(language=participant.language)
+    return participant
+
+
+def _page(token: str, participant: Participant, form: OwnRequestForm, status: int = 200):
+    response = make_response(
+        render_template(
+            "rights/trainee.html",
+            token=token,
+            held=holdings.of_participant(participant),
+            form=form,
+            kinds=services.KIND_NAMES,
+        ),
+        status,
+    )
+    return _trainee_headers(response)
+
+
+def _today():
+    return utcnow().astimezone(ZoneInfo(current_tenant().timezone)).date()
+
+
+@bp.get("/")
+@never_measured
+def page(token: str):
+    try:
+        participant = _holder(token)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    return _page(token, participant, OwnRequestForm(formdata=None))
+
+
+@bp.post("/")
+@never_measured
+@csrf.exempt  # the unguessable token in the URL is the credential; no cookie exists to forge a request with
+@writes(services.RECEIVED_ACTION)
+def ask(token: str):
+    try:
+        participant = _holder(token)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    form = OwnRequestForm(meta={"csrf": False})
+    if form.validate():
+        try:
+            services.receive(
+                _trainee_actor(participant),
+                kind=form.kind.data,
+                person=services.find_person(participant_id=participant.id),
+                message=form.message.data,
+                today=_today(),
+            )
+        except services.RightsProblem as problem:
+            db.session.rollback()
+            getattr(form, problem.field).errors.append(str(problem))
+        else:
+            db.session.commit()
+            return _trainee_headers(redirect(url_for("my_data.page", token=token, done="asked"), 303))
+    return _page(token, participant, form, 422)
+
+
+@bp.post("/sms-consent")
+@never_measured
+@csrf.exempt  # as above: the token is the credential
+@writes("participant.sms_consent_withdrawn")
+def withdraw_sms(token: str):
+    try:
+        participant = _holder(token)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    participants.withdraw_sms_consent(participant, _trainee_actor(participant))
+    db.session.commit()
+    return _trainee_headers(redirect(url_for("my_data.page", token=token, done="sms"), 303))
