@@ -103,6 +103,11 @@ def load_config(app: Flask) -> dict:
             os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(app.instance_path, 'platform.db')}"
         ),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Erasures, kept apart so that a restored backup cannot bring an erased person back (blueprints/rights).
+        "ERASURE_LEDGER_URL": _database_url(
+            os.environ.get("ERASURE_LEDGER_URL")
+            or f"sqlite:///{os.path.join(app.instance_path, 'erasure-ledger.db')}"
+        ),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "AUDIT_GUARD": os.environ.get("AUDIT_GUARD", "log"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.participants.views import bp as participants
     from blueprints.privacy.views import bp as privacy
     from blueprints.public.views import bp as public
+    from blueprints.rights import erasure_views  # noqa: F401 - routes on the rights blueprint
     from blueprints.rights.views import bp as rights
     from blueprints.search.views import bp as search
     from blueprints.settings import support_views  # noqa: F401 - routes on the settings blueprint
@@ -139,3 +140,6 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.demo.cli import demo_command
 
     app.cli.add_command(demo_command)
+    from blueprints.rights.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)

@@ -66,6 +66,11 @@ ACTIONS = {
     "participant.processing_restricted": _l("Processing restricted for %(participant)s"),
     "participant.processing_unrestricted": _l("Restriction lifted for %(participant)s"),
     "participant.sms_consent_withdrawn": _l("Text-message consent withdrawn by %(participant)s"),
+    "participant.data_exported": _l("Personal data of %(participant)s exported"),
+    "participant.erased": _l("Personal data of %(participant)s erased"),
+    "participant.evidence_anonymised": _l(
+        "Attendance evidence of %(participant)s anonymised (end of the period kept)"
+    ),
     "participants.exported": _l("Participant directory exported"),
     "participants.import_uploaded": _l("Participant file uploaded for import"),
     "participants.import_started": _l("Participant import started"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.trainings.models import TrainingSession
@@ -33,9 +33,17 @@ class Participant(TenantBase):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Erased at the person's request (blueprints/rights/erasure.py): the row stays, for the evidence and the
+    # documents that refer to it, with nothing that names the person. Their attendance evidence may be kept
+    # until a date, under the legal obligation the admin recorded (``evidence_basis``).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evidence_kept_until: Mapped[date | None] = mapped_column(Date)
+    evidence_basis: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def full_name(self) -> str:
+        if self.erased_at is not None:
+            return f"#{self.id}"
         return f"{self.first_name} {self.last_name}"
 
 

@@ -16,6 +16,9 @@ from blueprints.signing.models import Attendance
 from blueprints.trainings.models import Slot, TrainingSession
 from tenants.db import db
 
+# The task kind of a person's data export (jobs/rights.py).
+EXPORT_KIND = "person-export"
+
 
 @dataclass(frozen=True)
 class Holdings:
@@ -66,3 +69,19 @@ def of_participant(participant: Participant) -> Holdings:
         )
     )
     return Holdings(participant, enrollments, attendance, messages, documents, requests)
+
+
+def exports_of(participant_id: int, limit: int = 10) -> list:
+    """The person's recent data exports (tasks), newest first: whoever asked for them, admin or themselves."""
+    from blueprints.tasks.models import Task
+
+    tasks = db.session.scalars(
+        select(Task).where(Task.kind == EXPORT_KIND).order_by(Task.id.desc()).limit(200)
+    )
+    return [t for t in tasks if exported_person(t) == participant_id][:limit]
+
+
+def exported_person(task) -> int | None:
+    """Whose data an export task holds (its job's last argument)."""
+    args = (task.job or {}).get("args") or []
+    return args[2] if task.kind == EXPORT_KIND and len(args) == 3 else None

@@ -4,23 +4,27 @@ and withdrawing their consent to text messages."""
 
 from __future__ import annotations
 
+import io
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, send_file, url_for
 
 from blueprints.participants import services as participants
 from blueprints.participants.models import Participant
 from blueprints.privacy.measurement import never_measured
-from blueprints.rights import holdings, services
+from blueprints.rights import export, holdings, services
 from blueprints.rights.views import OwnRequestForm
 from blueprints.signing import signin_links
 from blueprints.signing.models import TRAINEE
 from blueprints.signing.services import LinkProblem
 from blueprints.signing.views import _link_problem, _trainee_actor, _trainee_headers
+from blueprints.tasks.models import DONE, Task
 from blueprints.web import csrf
 from blueprints.web.audit_guard import writes
 from tenants import current_tenant, refine_scope
 from tenants.db import db, utcnow
+from tenants.retention import TASK_FILES
+from tenants.storage import storage
 
 bp = Blueprint("my_data", __name__, url_prefix="/<org>/sign/<token>/my-data")
 
@@ -38,6 +42,7 @@ def _page(token: str, participant: Participant, form: OwnRequestForm, status: in
             "rights/trainee.html",
             token=token,
             held=holdings.of_participant(participant),
+            exports=[t for t in holdings.exports_of(participant.id) if _downloadable(t) or not t.finished],
             form=form,
             kinds=services.KIND_NAMES,
         ),
@@ -100,3 +105,49 @@ def withdraw_sms(token: str):
     participants.withdraw_sms_consent(participant, _trainee_actor(participant))
     db.session.commit()
     return _trainee_headers(redirect(url_for("my_data.page", token=token, done="sms"), 303))
+
+
+def _downloadable(task) -> bool:
+    """Done, its file still kept, and made less than 7 days ago."""
+    return (
+        task.status == DONE
+        and bool((task.result or {}).get("blob"))
+        and task.finished_at is not None
+        and utcnow() - task.finished_at <= TASK_FILES
+    )
+
+
+@bp.post("/export")
+@never_measured
+@csrf.exempt  # as above: the token is the credential
+@writes("participant.data_exported")
+def ask_export(token: str):
+    try:
+        participant = _holder(token)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    export.start(participant, _trainee_actor(participant), tenant=current_tenant(), user_id=None)
+    db.session.commit()
+    return _trainee_headers(redirect(url_for("my_data.page", token=token, done="export"), 303))
+
+
+@bp.get("/exports/<int:task_id>")
+@never_measured
+def download(token: str, task_id: int):
+    """The person's export, through their own link only, for 7 days."""
+    try:
+        participant = _holder(token)
+    except LinkProblem as problem:
+        return _link_problem(problem, token)
+    task = db.session.get(Task, task_id)
+    if task is None or holdings.exported_person(task) != participant.id:
+        abort(404)
+    found = storage().get(task.result["blob"]) if _downloadable(task) else None
+    if found is None:
+        page = render_template("rights/export_gone.html", token=token)
+        return _trainee_headers(make_response(page, 410))
+    meta, data = found
+    response = send_file(
+        io.BytesIO(data), mimetype=meta.content_type, as_attachment=True, download_name=meta.filename
+    )
+    return _trainee_headers(response)

@@ -16,7 +16,8 @@ from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectFiel
 from wtforms.validators import InputRequired, Optional
 
 from blueprints.accounts.auth import admin_required
-from blueprints.rights import services
+from blueprints.participants.models import Participant
+from blueprints.rights import export, holdings, services
 from blueprints.rights.models import ANSWERED, BY_HAND, KINDS, OPEN, REFUSED, RightsRequest
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
@@ -254,3 +255,23 @@ def mine():
     return render_template(
         "rights/mine.html", form=form, rows=services.of_person(person), kinds=services.KIND_NAMES
     ), 422 if form.errors else 200
+
+
+@bp.route("/participants/<int:participant_id>/export", methods=["GET", "POST"])
+@admin_required
+@writes("participant.data_exported")
+def export_participant(participant_id: int):
+    """A person's data as a ZIP (JSON, CSV, signatures, documents), made by a job: the exports of the week."""
+    participant = db.session.get(Participant, participant_id) or abort(404)
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        export.start(participant, request_actor(), tenant=current_tenant(), user_id=current_user.id)
+        db.session.commit()
+        return redirect(url_for("rights.export_participant", participant_id=participant.id), 303)
+    return render_template(
+        "rights/export.html",
+        participant=participant,
+        tasks=holdings.exports_of(participant.id),
+        form=FlaskForm(),
+    )

@@ -26,6 +26,7 @@ WHAT = {
     "roster": _p("file name", "roster"),
     "directory": _p("file name", "participants"),
     "audit": _p("file name", "audit-trail"),
+    "personal_data": _p("file name", "personal-data"),
 }
 
 

@@ -123,6 +123,7 @@ def _never(kind: str) -> str:
         sessions.EXPORT: _("downloading an export or a person's data"),
         sessions.LINK: _("opening a trainee's or a facilitator's personal link"),
         sessions.NOTICE: _("acknowledging a security notice on behalf of the organization's admins"),
+        sessions.ERASE: _("erasing a person's data"),
     }[kind]
 
 

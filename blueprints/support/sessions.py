@@ -46,6 +46,7 @@ TOUCH_EVERY = timedelta(seconds=30)
 # "export" are refused whatever the method (opening a personal link, a download); the others are changes.
 SIGN, DOCUMENT, ACCOUNT, EXPORT, LINK = "sign", "document", "account", "export", "link"
 NOTICE = "notice"
+ERASE = "erase"
 NEVER = {
     # Signing or marking attendance as anyone, signing a half-day off or closing it.
     "signing.kiosk": SIGN,
@@ -69,9 +70,12 @@ NEVER = {
     "accounts.verify": ACCOUNT,
     # Acknowledging Emarge's own security notice for the organization: its admins' word, never support's.
     "security_notices.acknowledge": NOTICE,
+    # Erasing a person's data: the organization's decision on the person's request, never support's.
+    "rights.erase_participant": ERASE,
     # Spreadsheets, archives and a person's data leaving the organization.
     "audit.export": EXPORT,
     "participants.export": EXPORT,
+    "rights.export_participant": EXPORT,
     "participants.export_roster": EXPORT,
     "documents.export": EXPORT,
     "documents.archive": EXPORT,

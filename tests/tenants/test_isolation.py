@@ -35,6 +35,8 @@ EXCLUSIONS = {
     "my_data.page": "a trainee's own data, from their personal link; the token decides (tests/rights)",
     "my_data.ask": "a trainee's request, from their personal link; the token decides (tests/rights)",
     "my_data.withdraw_sms": "a trainee's consent withdrawn from their personal link; the token decides",
+    "my_data.ask_export": "a trainee's export asked from their personal link; the token decides",
+    "my_data.download": "a trainee's export downloaded through their personal link; the token decides",
     "documents.trainee_download": "a trainee's own document through their personal link; the token decides",
 }
 

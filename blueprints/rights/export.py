@@ -1,0 +1,190 @@
+"""A person's data as one ZIP: ``data.json`` (everything, machine-readable, for portability), the same as CSV
+files a spreadsheet opens, their signature images and the documents issued to them. Built from the holdings
+(``holdings.py``): only rows that name them, nothing of anyone else."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+
+from blueprints.audit.services import record
+from blueprints.rights.holdings import EXPORT_KIND, Holdings
+from blueprints.shared.cells import write_csv
+from blueprints.tasks.services import launch, start_task
+from jobs import MAINTENANCE
+from tenants.storage import storage
+
+PERSON_FIELDS = (
+    "id",
+    "civility",
+    "first_name",
+    "last_name",
+    "email",
+    "mobile",
+    "company",
+    "job_title",
+    "language",
+    "sms_consent",
+    "processing_restricted",
+    "notes",
+    "archived_at",
+    "created_at",
+    "updated_at",
+)
+ENROLLMENT_FIELDS = (
+    "training",
+    "session_start",
+    "session_end",
+    "location",
+    "funder",
+    "funder_reference",
+    "enrolled_at",
+)
+ATTENDANCE_FIELDS = (
+    "half_day_start",
+    "half_day_end",
+    "status",
+    "reason",
+    "signed_at",
+    "arrived_at",
+    "late_minutes",
+    "left_at",
+    "early_minutes",
+    "attended_minutes",
+    "method",
+    "ip",
+    "user_agent",
+    "signature_file",
+)
+MESSAGE_FIELDS = (
+    "created_at",
+    "channel",
+    "recipient",
+    "subject",
+    "body",
+    "status",
+    "sent_at",
+    "delivered_at",
+)
+DOCUMENT_FIELDS = ("kind", "version", "issued_at", "verification_code", "file")
+REQUEST_FIELDS = ("kind", "channel", "message", "received_on", "deadline", "status", "answer", "answered_at")
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _table(fields, rows) -> list[dict]:
+    return [{f: _plain(v) for f, v in zip(fields, row, strict=True)} for row in rows]
+
+
+def build(held: Holdings, *, exported_at: datetime) -> bytes:
+    p = held.participant
+    files: dict[str, bytes] = {}
+    attendance = []
+    for a, slot in held.attendance:
+        name = None
+        if a.signature_blob_id is not None:
+            found = storage().get(str(a.signature_blob_id))
+            if found is not None:
+                name = f"signatures/{slot.starts_at:%Y-%m-%d-%H%M}-{a.id}.png"
+                files[name] = found[1]
+        attendance.append(
+            (
+                slot.starts_at,
+                slot.ends_at,
+                a.status,
+                a.reason,
+                a.signed_at,
+                a.arrived_at,
+                a.late_minutes,
+                a.left_at,
+                a.early_minutes,
+                a.attended_minutes,
+                a.method,
+                a.ip,
+                a.user_agent,
+                name,
+            )
+        )
+    documents = []
+    for d in held.documents:
+        found = storage().get(d.blob_key)
+        name = f"documents/{d.id}-{d.filename}" if found else None
+        if found:
+            files[name] = found[1]
+        documents.append((d.kind, d.version, d.created_at, d.verification_code, name))
+    data = {
+        "exported_at": exported_at.isoformat(),
+        "person": {f: _plain(getattr(p, f)) for f in PERSON_FIELDS},
+        "enrollments": _table(
+            ENROLLMENT_FIELDS,
+            (
+                (
+                    s.training.title,
+                    s.start_date,
+                    s.end_date,
+                    s.location_name,
+                    e.funder,
+                    e.funder_reference,
+                    e.created_at,
+                )
+                for e, s in held.enrollments
+            ),
+        ),
+        "attendance": _table(ATTENDANCE_FIELDS, attendance),
+        "messages": _table(
+            MESSAGE_FIELDS,
+            (
+                (
+                    m.created_at,
+                    m.channel,
+                    m.recipient,
+                    m.subject,
+                    m.body_text,
+                    m.status,
+                    m.sent_at,
+                    m.delivered_at,
+                )
+                for m in held.messages
+            ),
+        ),
+        "documents": _table(DOCUMENT_FIELDS, documents),
+        "requests": _table(
+            REQUEST_FIELDS,
+            (
+                (r.kind, r.channel, r.message, r.received_on, r.deadline, r.status, r.answer, r.answered_at)
+                for r in held.requests
+            ),
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        archive.writestr("person.csv", write_csv(list(PERSON_FIELDS), [list(data["person"].values())]))
+        for table, fields in (
+            ("enrollments", ENROLLMENT_FIELDS),
+            ("attendance", ATTENDANCE_FIELDS),
+            ("messages", MESSAGE_FIELDS),
+            ("documents", DOCUMENT_FIELDS),
+            ("requests", REQUEST_FIELDS),
+        ):
+            archive.writestr(f"{table}.csv", write_csv(list(fields), [list(r.values()) for r in data[table]]))
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def start(participant, actor, *, tenant, user_id: int | None):
+    """Ask for the person's export (an admin, or the person from their page): a task whose job builds the ZIP,
+    audited now. Its file is kept a week (``tenants/retention.TASK_FILES``), then deleted."""
+    task = start_task(EXPORT_KIND, _("Export of personal data"), user_id)
+    record(actor, "participant.data_exported", participant, task_id=task.id)
+    launch(task, "jobs.rights.export_person", participant.id, queue=MAINTENANCE, tenant=tenant)
+    return task
