@@ -68,6 +68,7 @@ ACTIONS = {
     "participant.sms_consent_withdrawn": _l("Text-message consent withdrawn by %(participant)s"),
     "participant.data_exported": _l("Personal data of %(participant)s exported"),
     "participant.erased": _l("Personal data of %(participant)s erased"),
+    "participant.data_link_sent": _l("Link to their data sent to %(participant)s"),
     "participant.evidence_anonymised": _l(
         "Attendance evidence of %(participant)s anonymised (end of the period kept)"
     ),
@@ -122,6 +123,7 @@ ACTIONS = {
     "user.role_changed": _l("Role changed for %(user)s"),
     "user.activated": _l("Account reactivated: %(user)s"),
     "user.deactivated": _l("Account deactivated: %(user)s"),
+    "user.data_exported": _l("Personal data of %(user)s exported"),
 }
 
 # The object's table → the placeholder it fills.

@@ -152,6 +152,7 @@ def queue_sms(
     participant_id: int | None = None,
     slot_id: int | None = None,
     dedupe_key: str | None = None,
+    about_their_rights: bool = False,
 ) -> Message | None:
     """Render ``sms/<template>.txt`` and queue the SMS to a mobile number; as ``queue_email`` otherwise."""
     from blueprints.shared.phones import mobile_number
@@ -178,6 +179,7 @@ def queue_sms(
         session_id=session_id,
         slot_id=slot_id,
         dedupe_key=dedupe_key,
+        about_their_rights=about_their_rights,
     )
 
 

@@ -348,10 +348,11 @@ def upsert(line: Line, existing: Participant | None, actor: Actor, language: str
         db.session.add(participant)
         return participant, "created"
     changed = [name for name, value in data.items() if getattr(existing, name) != value]
+    changes = {name: [getattr(existing, name), data[name]] for name in changed}
     for name in changed:
         setattr(existing, name, data[name])
     if changed:
-        record(actor, "participant.updated", existing, fields=changed, source="import")
+        record(actor, "participant.updated", existing, fields=changed, changes=changes, source="import")
     return existing, "updated" if changed else "unchanged"
 
 

@@ -211,17 +211,23 @@ def create_participant(
 def update_participant(
     participant: Participant, data: dict, actor: Actor, *, source: str = "form"
 ) -> list[str]:
-    """Apply ``data``; returns the names of the fields that changed (audited by name, not by value)."""
+    """Apply ``data``; returns the names of the fields that changed. A rectification is audited with each
+    field's value before and after (an erasure of the person blanks them there too)."""
     clean = _clean(data)
     if "email" in clean and clean["email"] != participant.email:
         _check_unique(clean["email"], excluding=participant.id)
     changed = [name for name, value in clean.items() if getattr(participant, name) != value]
+    changes = {name: [_plain(getattr(participant, name)), _plain(clean[name])] for name in changed}
     for name in changed:
         setattr(participant, name, clean[name])
     if changed:
         db.session.flush()
-        record(actor, "participant.updated", participant, fields=changed, source=source)
+        record(actor, "participant.updated", participant, fields=changed, changes=changes, source=source)
     return changed
+
+
+def _plain(value):
+    return value if value is None or isinstance(value, str | int | bool) else str(value)
 
 
 def set_restricted(participant: Participant, restricted: bool, actor: Actor) -> None:

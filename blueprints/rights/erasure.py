@@ -173,6 +173,16 @@ def apply(
             .values(actor_label=f"participant#{pid}")
             .execution_options(synchronize_session=False)
         )
+        # Rectifications keep which fields changed, not the values any more.
+        for event in db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == Participant.__tablename__,
+                AuditEvent.object_id == pid,
+                AuditEvent.action == "participant.updated",
+            )
+        ):
+            if "changes" in (event.details or {}):
+                event.details = {k: v for k, v in event.details.items() if k != "changes"}
         db.session.execute(
             update(SignInLink)
             .where(SignInLink.participant_id == pid, SignInLink.revoked_at.is_(None))

@@ -10,14 +10,17 @@ import zipfile
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from blueprints.audit.services import record
 from blueprints.rights.holdings import EXPORT_KIND, Holdings
 from blueprints.shared.cells import write_csv
 from blueprints.tasks.services import launch, start_task
 from jobs import MAINTENANCE
+from tenants.db import db
 from tenants.storage import storage
 
+USER_EXPORT_KIND = "user-export"
 PERSON_FIELDS = (
     "id",
     "civility",
@@ -187,4 +190,99 @@ def start(participant, actor, *, tenant, user_id: int | None):
     task = start_task(EXPORT_KIND, _("Export of personal data"), user_id)
     record(actor, "participant.data_exported", participant, task_id=task.id)
     launch(task, "jobs.rights.export_person", participant.id, queue=MAINTENANCE, tenant=tenant)
+    return task
+
+
+USER_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "role",
+    "language",
+    "active",
+    "created_at",
+    "last_login_at",
+)
+LOGIN_FIELDS = ("created_at", "last_seen_at", "ip", "browser", "system")
+ACTION_FIELDS = ("occurred_at", "action", "object_type", "object_id", "ip", "user_agent")
+SUPPORT_FIELDS = ("id", "subject", "state", "created_at", "messages")
+
+
+def build_user(held, *, exported_at: datetime) -> bytes:
+    """A user's data as one ZIP: their account, logins, what they did (the audit trail's lines about them),
+    messages to them, their requests about their data and to Emarge support."""
+    from blueprints.support.models import SupportRequestMessage
+
+    u = held.user
+    threads = {
+        r.id: [
+            {"at": _plain(m.created_at), "from_support": m.staff_id is not None, "body": m.body}
+            for m in db.session.scalars(
+                select(SupportRequestMessage)
+                .where(SupportRequestMessage.request_id == r.id)
+                .order_by(SupportRequestMessage.id)
+            )
+        ]
+        for r in held.support_requests
+    }
+    data = {
+        "exported_at": exported_at.isoformat(),
+        "account": {f: _plain(getattr(u, f)) for f in USER_FIELDS},
+        "logins": _table(
+            LOGIN_FIELDS,
+            ((x.created_at, x.last_seen_at, x.ip, x.browser, x.system) for x in held.logins),
+        ),
+        "actions": _table(
+            ACTION_FIELDS,
+            ((e.occurred_at, e.action, e.object_type, e.object_id, e.ip, e.user_agent) for e in held.actions),
+        ),
+        "messages": _table(
+            MESSAGE_FIELDS,
+            (
+                (
+                    m.created_at,
+                    m.channel,
+                    m.recipient,
+                    m.subject,
+                    m.body_text,
+                    m.status,
+                    m.sent_at,
+                    m.delivered_at,
+                )
+                for m in held.messages
+            ),
+        ),
+        "requests": _table(
+            REQUEST_FIELDS,
+            (
+                (r.kind, r.channel, r.message, r.received_on, r.deadline, r.status, r.answer, r.answered_at)
+                for r in held.requests
+            ),
+        ),
+        "support_requests": _table(
+            SUPPORT_FIELDS,
+            ((r.id, r.subject, r.state, r.created_at, threads[r.id]) for r in held.support_requests),
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        archive.writestr("account.csv", write_csv(list(USER_FIELDS), [list(data["account"].values())]))
+        for table, fields in (
+            ("logins", LOGIN_FIELDS),
+            ("actions", ACTION_FIELDS),
+            ("messages", MESSAGE_FIELDS),
+            ("requests", REQUEST_FIELDS),
+        ):
+            archive.writestr(f"{table}.csv", write_csv(list(fields), [list(r.values()) for r in data[table]]))
+    return out.getvalue()
+
+
+def start_user(user, actor, *, tenant):
+    """A user asks for their own data: a task whose job builds the ZIP, audited now; theirs alone to download."""
+    task = start_task(USER_EXPORT_KIND, _("Export of personal data"), user.id)
+    record(actor, "user.data_exported", user, task_id=task.id)
+    launch(task, "jobs.rights.export_user", user.id, queue=MAINTENANCE, tenant=tenant)
     return task

@@ -85,3 +85,52 @@ def exported_person(task) -> int | None:
     """Whose data an export task holds (its job's last argument)."""
     args = (task.job or {}).get("args") or []
     return args[2] if task.kind == EXPORT_KIND and len(args) == 3 else None
+
+
+@dataclass(frozen=True)
+class UserHoldings:
+    """What the organization (and Emarge, for its support) holds about one of its users."""
+
+    user: object
+    logins: list
+    actions: list
+    messages: list[Message]
+    requests: list[RightsRequest]
+    support_requests: list
+
+
+def of_user(user, tenant_id: int) -> UserHoldings:
+    from blueprints.accounts.models import UserLogin
+    from blueprints.audit.models import AuditEvent
+    from blueprints.support.models import SupportRequest
+
+    return UserHoldings(
+        user=user,
+        logins=list(
+            db.session.scalars(
+                select(UserLogin).where(UserLogin.user_id == user.id).order_by(UserLogin.id.desc())
+            )
+        ),
+        actions=list(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.actor_user_id == user.id).order_by(AuditEvent.id.desc())
+            )
+        ),
+        messages=list(
+            db.session.scalars(select(Message).where(Message.user_id == user.id).order_by(Message.id.desc()))
+        ),
+        requests=list(
+            db.session.scalars(
+                select(RightsRequest)
+                .where(RightsRequest.user_id == user.id)
+                .order_by(RightsRequest.id.desc())
+            )
+        ),
+        support_requests=list(
+            db.session.scalars(
+                select(SupportRequest)
+                .where(SupportRequest.tenant_id == tenant_id, SupportRequest.user_id == user.id)
+                .order_by(SupportRequest.id.desc())
+            )
+        ),
+    )

@@ -80,6 +80,7 @@ class Person:
     name: str
     email: str | None
     language: str
+    erased: bool = False
 
     @property
     def key(self) -> tuple[str, int]:
@@ -91,7 +92,9 @@ def find_person(*, participant_id: int | None = None, user_id: int | None = None
     if participant_id is not None:
         row = db.session.get(Participant, participant_id)
         if row is not None:
-            return Person(row.id, None, row.full_name, row.email, row.language or "fr")
+            return Person(
+                row.id, None, row.full_name, row.email, row.language or "fr", row.erased_at is not None
+            )
     elif user_id is not None:
         row = db.session.get(User, user_id)
         if row is not None:
@@ -126,6 +129,10 @@ def receive(
     when. Its deadline is a month from its receipt."""
     if kind not in KINDS:
         raise RightsProblem("kind", _("Pick what the person asks for."))
+    if person.erased:
+        raise RightsProblem(
+            "message", _("This person's data was already erased: there is nothing left to ask about.")
+        )
     if channel not in CHANNELS:
         raise RightsProblem("channel", _("Pick how the request came."))
     message = _text(message)
@@ -300,3 +307,32 @@ def timeline(request: RightsRequest) -> list[AuditEvent]:
 
 
 __all__ = ["BY_HAND", "RightsProblem", "answer", "extend", "inbox", "receive"]
+
+
+def send_data_link(given: str, actor: Actor, *, tenant: TenantRef) -> bool:
+    """Email (or text) a 7-day link to their data page to the participant whose address or mobile ``given``
+    is; nothing when nobody has it. The caller answers the same either way."""
+    from blueprints.messages.services import N_, queue_email, queue_sms
+    from blueprints.rights import links
+    from blueprints.web.urls import external_url
+
+    participant = links.find_on_file(given)
+    if participant is None or participant.erased_at is not None:
+        return False
+    url = external_url("my_data.page", token=links.data_token(tenant, participant.id))
+    common = {
+        "tenant": tenant,
+        "name": participant.full_name,
+        "language": participant.language or tenant.language,
+        "context": {"link": url},
+        "participant_id": participant.id,
+        "about_their_rights": True,
+    }
+    if "@" in given:
+        queue_email(
+            "my_data_link", to=participant.email, subject=N_("Your data at %(organization)s"), **common
+        )
+    else:
+        queue_sms("my_data_link", to=participant.mobile, **common)
+    record(actor, "participant.data_link_sent", participant, channel="email" if "@" in given else "sms")
+    return True

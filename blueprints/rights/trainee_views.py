@@ -1,6 +1,7 @@
-"""A trainee's own data and rights, from their personal sign-in link (the token is the credential, as on the
-signing page): everything the organization holds about them, their requests and the answers, a new request,
-and withdrawing their consent to text messages."""
+"""A trainee's own data and rights, from their personal sign-in link or the 7-day data link sent to them (the
+token is the credential, as on the signing page): everything the organization holds about them, their requests
+and the answers, a new request, withdrawing their consent to text messages, and a copy of their data that only
+this page downloads, for 7 days."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import io
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, make_response, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 
 from blueprints.participants import services as participants
 from blueprints.participants.models import Participant
 from blueprints.privacy.measurement import never_measured
-from blueprints.rights import export, holdings, services
+from blueprints.rights import export, holdings, links, services
 from blueprints.rights.views import OwnRequestForm
 from blueprints.signing import signin_links
 from blueprints.signing.models import TRAINEE
@@ -29,9 +31,31 @@ from tenants.storage import storage
 bp = Blueprint("my_data", __name__, url_prefix="/<org>/sign/<token>/my-data")
 
 
+class DataLinkExpired(LinkProblem):
+    """A 7-day data link past its week: a new one is asked for on the organization's form."""
+
+
+def _problem(problem: LinkProblem, token: str):
+    if isinstance(problem, DataLinkExpired):
+        page = render_template("rights/link_expired.html")
+        return _trainee_headers(make_response(page, 410))
+    return _link_problem(problem, token)
+
+
 def _holder(token: str) -> Participant:
-    link = signin_links.resolve_link(token, TRAINEE, tenant=current_tenant())
-    participant = db.session.get(Participant, link.participant_id)
+    """The person a token opens this page for: their sign-in link, or the 7-day data link sent to them."""
+    try:
+        link = signin_links.resolve_link(token, TRAINEE, tenant=current_tenant())
+        participant = db.session.get(Participant, link.participant_id)
+    except LinkProblem as problem:
+        if problem.status != 404:
+            raise
+        try:
+            participant = links.read_data_token(current_tenant(), token)
+        except links.Expired:
+            raise DataLinkExpired(410, _("This link has expired: ask for a new one.")) from None
+        if participant is None:
+            raise
     refine_scope(language=participant.language)
     return participant
 
@@ -61,7 +85,7 @@ def page(token: str):
     try:
         participant = _holder(token)
     except LinkProblem as problem:
-        return _link_problem(problem, token)
+        return _problem(problem, token)
     return _page(token, participant, OwnRequestForm(formdata=None))
 
 
@@ -73,7 +97,7 @@ def ask(token: str):
     try:
         participant = _holder(token)
     except LinkProblem as problem:
-        return _link_problem(problem, token)
+        return _problem(problem, token)
     form = OwnRequestForm(meta={"csrf": False})
     if form.validate():
         try:
@@ -101,7 +125,7 @@ def withdraw_sms(token: str):
     try:
         participant = _holder(token)
     except LinkProblem as problem:
-        return _link_problem(problem, token)
+        return _problem(problem, token)
     participants.withdraw_sms_consent(participant, _trainee_actor(participant))
     db.session.commit()
     return _trainee_headers(redirect(url_for("my_data.page", token=token, done="sms"), 303))
@@ -125,7 +149,7 @@ def ask_export(token: str):
     try:
         participant = _holder(token)
     except LinkProblem as problem:
-        return _link_problem(problem, token)
+        return _problem(problem, token)
     export.start(participant, _trainee_actor(participant), tenant=current_tenant(), user_id=None)
     db.session.commit()
     return _trainee_headers(redirect(url_for("my_data.page", token=token, done="export"), 303))
@@ -138,7 +162,7 @@ def download(token: str, task_id: int):
     try:
         participant = _holder(token)
     except LinkProblem as problem:
-        return _link_problem(problem, token)
+        return _problem(problem, token)
     task = db.session.get(Task, task_id)
     if task is None or holdings.exported_person(task) != participant.id:
         abort(404)

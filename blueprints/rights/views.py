@@ -12,13 +12,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
+from blueprints.accounts import throttle
 from blueprints.accounts.auth import admin_required
 from blueprints.participants.models import Participant
 from blueprints.rights import export, holdings, services
 from blueprints.rights.models import ANSWERED, BY_HAND, KINDS, OPEN, REFUSED, RightsRequest
+from blueprints.web import csrf
 from blueprints.web.actor import request_actor
 from blueprints.web.audit_guard import writes
 from blueprints.web.choices import choices
@@ -253,8 +255,40 @@ def mine():
             flash(_("Sent to your organization's administrators: they answer within a month."), "success")
             return redirect(url_for("rights.mine"), 303)
     return render_template(
-        "rights/mine.html", form=form, rows=services.of_person(person), kinds=services.KIND_NAMES
+        "rights/mine.html",
+        form=form,
+        rows=services.of_person(person),
+        kinds=services.KIND_NAMES,
+        held=holdings.of_user(current_user, current_tenant().id),
+        tasks=_own_exports(),
+        export_form=FlaskForm(formdata=None),
     ), 422 if form.errors else 200
+
+
+def _own_exports() -> list:
+    from sqlalchemy import select
+
+    from blueprints.tasks.models import Task
+
+    return list(
+        db.session.scalars(
+            select(Task)
+            .where(Task.kind == export.USER_EXPORT_KIND, Task.created_by_user_id == current_user.id)
+            .order_by(Task.id.desc())
+            .limit(3)
+        )
+    )
+
+
+@bp.post("/mine/export")
+@login_required
+@writes("user.data_exported")
+def export_mine():
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    export.start_user(current_user, request_actor(), tenant=current_tenant())
+    db.session.commit()
+    return redirect(url_for("rights.mine", _anchor="copy"), 303)
 
 
 @bp.route("/participants/<int:participant_id>/export", methods=["GET", "POST"])
@@ -275,3 +309,28 @@ def export_participant(participant_id: int):
         tasks=holdings.exports_of(participant.id),
         form=FlaskForm(),
     )
+
+
+class LinkForm(FlaskForm):
+    contact = StringField(_l("Your email address or mobile number, as the organization has it"))
+
+
+@bp.route("/my-link", methods=["GET", "POST"])
+@csrf.exempt  # answers the same whatever is posted; it sends a link only to the address or phone on file
+@writes("participant.data_link_sent")
+def my_link():
+    """For a trainee without a working link: a 7-day link to their data page, sent to what is on file."""
+    form = LinkForm(meta={"csrf": False})
+    if request.method == "POST":
+        given = (form.contact.data or "").strip()[:254]
+        ip = request.remote_addr or "?"
+        subject = f"{current_tenant().slug}:{given.lower()}"
+        wait = throttle.blocked(throttle.RESET_ACCOUNT, subject) or throttle.blocked(throttle.RESET_IP, ip)
+        if not wait and given:
+            throttle.hit(throttle.RESET_ACCOUNT, subject)
+            throttle.hit(throttle.RESET_IP, ip)
+            services.send_data_link(given, request_actor(), tenant=current_tenant())
+            db.session.commit()
+        # The same page whether it matched, did not, or was throttled.
+        return render_template("rights/link_sent.html")
+    return render_template("rights/my_link.html", form=form)

@@ -76,6 +76,7 @@ NEVER = {
     "audit.export": EXPORT,
     "participants.export": EXPORT,
     "rights.export_participant": EXPORT,
+    "rights.export_mine": EXPORT,
     "participants.export_roster": EXPORT,
     "documents.export": EXPORT,
     "documents.archive": EXPORT,

@@ -137,7 +137,8 @@ def agenda(page: Page, now: datetime) -> Agenda:
                 window=signing.window(slot, states.get(slot.id), now),
                 signed=sum(1 for p in roster if p.id in done),
                 expected=len(roster),
-                unsigned=[p for p in roster if p.id not in done],
+                # Nobody is chased whose processing is restricted: they cannot sign, by their own request.
+                unsigned=[p for p in roster if p.id not in done and not p.processing_restricted],
             )
         )
     return Agenda(days=page.days, half_days=half_days, total=page.total)

@@ -66,12 +66,12 @@ def fill_paul(app, world) -> str:
     run_jobs(app)
     with tenant_scope(world.slug, app):
         paul = db.session.get(Participant, world.paul)
-        paul.mobile, paul.company, paul.job_title, paul.notes = (
-            "+33612345678",
-            "PaulCorp",
-            "Chief Paul",
-            "Allergic",
-        )
+        paul.mobile, paul.job_title, paul.notes = "+33612345678", "Chief Paul", "Allergic"
+        # A rectification, audited with the values before and after.
+        from blueprints.audit.services import Actor
+        from blueprints.participants.services import update_participant
+
+        update_participant(paul, {"company": "PaulCorp"}, Actor.system("test"))
         enrollment = db.session.scalars(select(Enrollment).where(Enrollment.participant_id == paul.id)).one()
         enrollment.funder_reference = "FR-PAUL-123"
         sms = Message(
@@ -148,6 +148,7 @@ def test_after_erasure_no_column_of_any_table_holds_the_erased_values_but_what_t
         ("messages", "body_text"),
         ("dev_sms", "body"),
         ("audit_events", "actor_label"),
+        ("audit_events", "details"),
         ("rights_requests", "message"),
         ("enrollments", "funder_reference"),
     ):
@@ -175,6 +176,17 @@ def test_after_erasure_no_column_of_any_table_holds_the_erased_values_but_what_t
     assert app.test_client().get(link_path_of_revoked(app, world)).status_code in (404, 410)
     again = erase(admin, world, confirm_running="y")
     assert again.status_code == 422 and "already erased" in again.get_data(as_text=True)
+    late = admin.post(
+        "/acme/rights/new",
+        data={
+            "participant_id": str(world.paul),
+            "kind": "access",
+            "channel": "letter",
+            "received_on": "2026-12-01",
+            "message": "x",
+        },
+    )
+    assert late.status_code == 422 and "already erased" in late.get_data(as_text=True)
 
     # The day after the obligation ends, the daily pass anonymises the evidence too.
     from blueprints.rights import erasure

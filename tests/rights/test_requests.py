@@ -213,3 +213,28 @@ def test_two_admins_at_once_and_bad_input(app, acme):
     past = ada.post(f"/acme/rights/{new_id}/extend", data={"version": "2", "reason": "Too complex."})
     assert past.status_code == 422 and "The first month is over" in text(past)
     assert "days late" in text(ada.get("/acme/rights/"))
+
+
+def test_a_user_sees_and_downloads_their_own_data_and_nobody_elses(app, acme):
+    import io
+    import json
+    import zipfile
+
+    fred = browser(app, "fred@acme.fr")
+    fred.post("/acme/rights/mine", data={"kind": "access", "message": "All of it."})
+    page = text(fred.get("/acme/rights/mine"))
+    assert "What the organization holds about me" in page and "fred@acme.fr" in page
+    assert fred.post("/acme/rights/mine/export").status_code == 303
+    run_jobs(app)
+    page = text(fred.get("/acme/rights/mine"))
+    task_id = int(re.search(r'id="task-(\d+)"', page).group(1))
+    got = fred.get(f"/acme/tasks/{task_id}/download")
+    assert got.status_code == 200 and got.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(got.data)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    data = json.loads(files["data.json"])
+    assert data["account"]["email"] == "fred@acme.fr"
+    assert any(a["action"] == "user.login" for a in data["actions"])
+    assert [r["message"] for r in data["requests"]] == ["All of it."]
+    for content in files.values():
+        assert b"ada@acme.fr" not in content and b"alan@acme.fr" not in content

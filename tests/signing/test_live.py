@@ -168,7 +168,7 @@ def _roster_rows(page: str) -> dict[str, str]:
     rows = re.findall(r'<tr class="row-[^"]*" data-participant="\d+">(.*?)</tr>', page, re.S)
     found = {}
     for row in rows:
-        name = re.search(r'<th scope="row">([^<]+)</th>', row).group(1).strip()
+        name = re.search(r'<th scope="row">([^<]+)', row).group(1).strip()  # a tag may follow the name
         found[name] = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.split("<details")[0])).strip()
     return found
 

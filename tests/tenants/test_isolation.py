@@ -32,6 +32,7 @@ EXCLUSIONS = {
     "signing.sign": "a trainee's personal link, opened without login; the token decides",
     "signing.renew": "asked from an expired personal link; answers the same whatever is posted",
     "signing.facilitator_entry": "a facilitator's personal link, opened without login; the token decides",
+    "rights.my_link": "public form: a trainee asks for a link to their data; it answers the same whatever is posted",
     "my_data.page": "a trainee's own data, from their personal link; the token decides (tests/rights)",
     "my_data.ask": "a trainee's request, from their personal link; the token decides (tests/rights)",
     "my_data.withdraw_sms": "a trainee's consent withdrawn from their personal link; the token decides",
