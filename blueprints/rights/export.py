@@ -87,6 +87,51 @@ def _table(fields, rows) -> list[dict]:
     return [{f: _plain(v) for f, v in zip(fields, row, strict=True)} for row in rows]
 
 
+def _messages(messages) -> list[dict]:
+    return _table(
+        MESSAGE_FIELDS,
+        (
+            (
+                m.created_at,
+                m.channel,
+                m.recipient,
+                m.subject,
+                m.body_text,
+                m.status,
+                m.sent_at,
+                m.delivered_at,
+            )
+            for m in messages
+        ),
+    )
+
+
+def _requests(requests) -> list[dict]:
+    return _table(
+        REQUEST_FIELDS,
+        (
+            (r.kind, r.channel, r.message, r.received_on, r.deadline, r.status, r.answer, r.answered_at)
+            for r in requests
+        ),
+    )
+
+
+def _zip(data: dict, first: tuple[str, tuple, dict], tables: tuple, files: dict[str, bytes]) -> bytes:
+    """``data.json``, the one-row CSV of ``first`` (name, fields, row), a CSV per table, then the files."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        name, fields, row = first
+        archive.writestr(f"{name}.csv", write_csv(list(fields), [list(row.values())]))
+        for table, table_fields in tables:
+            archive.writestr(
+                f"{table}.csv", write_csv(list(table_fields), [list(r.values()) for r in data[table]])
+            )
+        for file_name, content in files.items():
+            archive.writestr(file_name, content)
+    return out.getvalue()
+
+
 def build(held: Holdings, *, exported_at: datetime) -> bytes:
     p = held.participant
     files: dict[str, bytes] = {}
@@ -142,46 +187,18 @@ def build(held: Holdings, *, exported_at: datetime) -> bytes:
             ),
         ),
         "attendance": _table(ATTENDANCE_FIELDS, attendance),
-        "messages": _table(
-            MESSAGE_FIELDS,
-            (
-                (
-                    m.created_at,
-                    m.channel,
-                    m.recipient,
-                    m.subject,
-                    m.body_text,
-                    m.status,
-                    m.sent_at,
-                    m.delivered_at,
-                )
-                for m in held.messages
-            ),
-        ),
+        "messages": _messages(held.messages),
         "documents": _table(DOCUMENT_FIELDS, documents),
-        "requests": _table(
-            REQUEST_FIELDS,
-            (
-                (r.kind, r.channel, r.message, r.received_on, r.deadline, r.status, r.answer, r.answered_at)
-                for r in held.requests
-            ),
-        ),
+        "requests": _requests(held.requests),
     }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-        archive.writestr("person.csv", write_csv(list(PERSON_FIELDS), [list(data["person"].values())]))
-        for table, fields in (
-            ("enrollments", ENROLLMENT_FIELDS),
-            ("attendance", ATTENDANCE_FIELDS),
-            ("messages", MESSAGE_FIELDS),
-            ("documents", DOCUMENT_FIELDS),
-            ("requests", REQUEST_FIELDS),
-        ):
-            archive.writestr(f"{table}.csv", write_csv(list(fields), [list(r.values()) for r in data[table]]))
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return out.getvalue()
+    tables = (
+        ("enrollments", ENROLLMENT_FIELDS),
+        ("attendance", ATTENDANCE_FIELDS),
+        ("messages", MESSAGE_FIELDS),
+        ("documents", DOCUMENT_FIELDS),
+        ("requests", REQUEST_FIELDS),
+    )
+    return _zip(data, ("person", PERSON_FIELDS, data["person"]), tables, files)
 
 
 def start(participant, actor, *, tenant, user_id: int | None):
@@ -238,46 +255,20 @@ def build_user(held, *, exported_at: datetime) -> bytes:
             ACTION_FIELDS,
             ((e.occurred_at, e.action, e.object_type, e.object_id, e.ip, e.user_agent) for e in held.actions),
         ),
-        "messages": _table(
-            MESSAGE_FIELDS,
-            (
-                (
-                    m.created_at,
-                    m.channel,
-                    m.recipient,
-                    m.subject,
-                    m.body_text,
-                    m.status,
-                    m.sent_at,
-                    m.delivered_at,
-                )
-                for m in held.messages
-            ),
-        ),
-        "requests": _table(
-            REQUEST_FIELDS,
-            (
-                (r.kind, r.channel, r.message, r.received_on, r.deadline, r.status, r.answer, r.answered_at)
-                for r in held.requests
-            ),
-        ),
+        "messages": _messages(held.messages),
+        "requests": _requests(held.requests),
         "support_requests": _table(
             SUPPORT_FIELDS,
             ((r.id, r.subject, r.state, r.created_at, threads[r.id]) for r in held.support_requests),
         ),
     }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-        archive.writestr("account.csv", write_csv(list(USER_FIELDS), [list(data["account"].values())]))
-        for table, fields in (
-            ("logins", LOGIN_FIELDS),
-            ("actions", ACTION_FIELDS),
-            ("messages", MESSAGE_FIELDS),
-            ("requests", REQUEST_FIELDS),
-        ):
-            archive.writestr(f"{table}.csv", write_csv(list(fields), [list(r.values()) for r in data[table]]))
-    return out.getvalue()
+    tables = (
+        ("logins", LOGIN_FIELDS),
+        ("actions", ACTION_FIELDS),
+        ("messages", MESSAGE_FIELDS),
+        ("requests", REQUEST_FIELDS),
+    )
+    return _zip(data, ("account", USER_FIELDS, data["account"]), tables, {})
 
 
 def start_user(user, actor, *, tenant):

@@ -6,6 +6,7 @@ this page downloads, for 7 days."""
 from __future__ import annotations
 
 import io
+from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, make_response, redirect, render_template, send_file, url_for
@@ -60,6 +61,20 @@ def _holder(token: str) -> Participant:
     return participant
 
 
+def _for_holder(view):
+    """The view, given the person the token opens the page for; the link's problem page otherwise."""
+
+    @wraps(view)
+    def wrapped(token: str, **kwargs):
+        try:
+            participant = _holder(token)
+        except LinkProblem as problem:
+            return _problem(problem, token)
+        return view(token, participant, **kwargs)
+
+    return wrapped
+
+
 def _page(token: str, participant: Participant, form: OwnRequestForm, status: int = 200):
     response = make_response(
         render_template(
@@ -81,11 +96,8 @@ def _today():
 
 @bp.get("/")
 @never_measured
-def page(token: str):
-    try:
-        participant = _holder(token)
-    except LinkProblem as problem:
-        return _problem(problem, token)
+@_for_holder
+def page(token: str, participant: Participant):
     return _page(token, participant, OwnRequestForm(formdata=None))
 
 
@@ -93,11 +105,8 @@ def page(token: str):
 @never_measured
 @csrf.exempt  # the unguessable token in the URL is the credential; no cookie exists to forge a request with
 @writes(services.RECEIVED_ACTION)
-def ask(token: str):
-    try:
-        participant = _holder(token)
-    except LinkProblem as problem:
-        return _problem(problem, token)
+@_for_holder
+def ask(token: str, participant: Participant):
     form = OwnRequestForm(meta={"csrf": False})
     if form.validate():
         try:
@@ -121,11 +130,8 @@ def ask(token: str):
 @never_measured
 @csrf.exempt  # as above: the token is the credential
 @writes("participant.sms_consent_withdrawn")
-def withdraw_sms(token: str):
-    try:
-        participant = _holder(token)
-    except LinkProblem as problem:
-        return _problem(problem, token)
+@_for_holder
+def withdraw_sms(token: str, participant: Participant):
     participants.withdraw_sms_consent(participant, _trainee_actor(participant))
     db.session.commit()
     return _trainee_headers(redirect(url_for("my_data.page", token=token, done="sms"), 303))
@@ -145,11 +151,8 @@ def _downloadable(task) -> bool:
 @never_measured
 @csrf.exempt  # as above: the token is the credential
 @writes("participant.data_exported")
-def ask_export(token: str):
-    try:
-        participant = _holder(token)
-    except LinkProblem as problem:
-        return _problem(problem, token)
+@_for_holder
+def ask_export(token: str, participant: Participant):
     export.start(participant, _trainee_actor(participant), tenant=current_tenant(), user_id=None)
     db.session.commit()
     return _trainee_headers(redirect(url_for("my_data.page", token=token, done="export"), 303))
@@ -157,12 +160,9 @@ def ask_export(token: str):
 
 @bp.get("/exports/<int:task_id>")
 @never_measured
-def download(token: str, task_id: int):
+@_for_holder
+def download(token: str, participant: Participant, task_id: int):
     """The person's export, through their own link only, for 7 days."""
-    try:
-        participant = _holder(token)
-    except LinkProblem as problem:
-        return _problem(problem, token)
     task = db.session.get(Task, task_id)
     if task is None or holdings.exported_person(task) != participant.id:
         abort(404)

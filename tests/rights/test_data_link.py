@@ -4,28 +4,12 @@ once they are erased."""
 
 from __future__ import annotations
 
-import html
 import re
 
-import pytest
 from sqlalchemy import select
 
 from tests.conftest import run_jobs
-from tests.signing.conftest import build_world
-
-
-@pytest.fixture
-def app(make_app, smtp_server):
-    return make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
-
-
-@pytest.fixture
-def world(app, make_tenant):
-    return build_world(app, make_tenant)
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+from tests.rights.conftest import text
 
 
 def test_a_link_to_their_data_is_sent_to_what_is_on_file_only(app, world, smtp_server, monkeypatch):

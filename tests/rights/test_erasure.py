@@ -9,13 +9,12 @@ import shutil
 import subprocess
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import JSON, LargeBinary, String, Text, select, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import login, run_jobs
 from tests.rights.test_export import add_rows
-from tests.signing.conftest import build_world, data_url, link_path, png
+from tests.signing.conftest import data_url, link_path, png
 
 # What the erased person is, everywhere it could be.
 ERASED = (
@@ -33,11 +32,6 @@ ERASED = (
 KEPT = {("documents", "filename"), ("blobs", "data"), ("blobs", "filename")}
 # While the attendance evidence is kept (until the obligation's date), its funder file reference stays too.
 KEPT_WITH_EVIDENCE = KEPT | {("enrollments", "funder_reference")}
-
-
-@pytest.fixture
-def world(app, make_tenant):
-    return build_world(app, make_tenant)
 
 
 def admin_client(app, world):

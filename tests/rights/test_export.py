@@ -9,18 +9,12 @@ import json
 import zipfile
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from tests.conftest import login, run_jobs
-from tests.signing.conftest import build_world, data_url, link_path, png
+from tests.signing.conftest import data_url, link_path, png
 
 OTHERS = ("Rita", "Bernard", "rita@acme-client.fr", "Zoe", "Petit", "zoe@acme-client.fr", "ZOE-SECRET")
-
-
-@pytest.fixture
-def world(app, make_tenant):
-    return build_world(app, make_tenant)
 
 
 def add_rows(app, world) -> dict:

@@ -5,7 +5,6 @@ processing is restricted; two admins at once, and bad input, get clear answers."
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 
@@ -14,11 +13,7 @@ from sqlalchemy import select
 
 from tests.breaches.test_register import add_admin
 from tests.conftest import login, run_jobs
-
-
-@pytest.fixture
-def app(make_app, smtp_server):
-    return make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+from tests.rights.conftest import text
 
 
 @pytest.fixture
@@ -26,10 +21,6 @@ def acme(app, make_tenant):
     tenant = make_tenant("acme", admin="ada@acme.fr", facilitators=("fred@acme.fr",), language="en")
     add_admin(app, tenant, "alan@acme.fr", language="en")
     return tenant
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def browser(app, email: str):

@@ -4,26 +4,9 @@ emailed back, and text messages stopped; another's token, or a tampered one, ope
 
 from __future__ import annotations
 
-import html
-
-import pytest
-
 from tests.conftest import login, run_jobs
-from tests.signing.conftest import audit_actions, build_world, data_url, link_path, png
-
-
-@pytest.fixture
-def app(make_app, smtp_server):
-    return make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
-
-
-@pytest.fixture
-def world(app, make_tenant):
-    return build_world(app, make_tenant)
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+from tests.rights.conftest import text
+from tests.signing.conftest import audit_actions, data_url, link_path, png
 
 
 def give_sms_consent(app, world, participant_id: int) -> None:
