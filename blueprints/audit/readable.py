@@ -53,6 +53,7 @@ ACTIONS = {
     "message.resent": _l("Message sent again to %(message)s"),
     "organization.created": _l("Organization created"),
     "organization.settings_updated": _l("Organization settings changed"),
+    "organization.archived": _l("Full archive of the organization made"),
     "organization.support_access_changed": _l("Support access setting changed"),
     "support_grant.created": _l("Access given to Emarge support"),
     "support_grant.revoked": _l("Access of Emarge support revoked"),

@@ -27,6 +27,7 @@ WHAT = {
     "directory": _p("file name", "participants"),
     "audit": _p("file name", "audit-trail"),
     "personal_data": _p("file name", "personal-data"),
+    "archive": _p("file name", "archive"),
 }
 
 

@@ -77,6 +77,7 @@ NEVER = {
     "participants.export": EXPORT,
     "rights.export_participant": EXPORT,
     "rights.export_mine": EXPORT,
+    "settings.make_archive": EXPORT,
     "participants.export_roster": EXPORT,
     "documents.export": EXPORT,
     "documents.archive": EXPORT,
