@@ -72,10 +72,14 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.rights import erasure_views  # noqa: F401 - routes on the rights blueprint
     from blueprints.rights.views import bp as rights
     from blueprints.search.views import bp as search
+    from blueprints.settings import access as closing_access
     from blueprints.settings import (  # noqa: F401 - routes on the settings blueprint
         archive_views,
+        closing_views,
         support_views,
     )
+
+    closing_access.init_app(app)
     from blueprints.settings.views import bp as settings
     from blueprints.staff import (  # noqa: F401 - their routes are on the staff blueprint
         breach_views,

@@ -68,6 +68,7 @@ SCHEDULE = (
     Periodic("drop-unconfirmed-organizations", "jobs.maintenance.drop_unconfirmed_organizations", 86400),
     _each_tenant("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
     Periodic("purge-ended-staff-logins", "jobs.maintenance.purge_ended_staff_logins", 86400),
+    Periodic("remind-deletions", "jobs.platform_mail.remind_deletions", 3600, MESSAGING),
     Periodic("sweep-breach-notices", "jobs.platform_mail.sweep_breach_notices", 600, MESSAGING),
     Periodic("purge-diagnostics", "jobs.diagnostics.purge_diagnostics", 86400),
     _each_tenant("anonymise-kept-evidence", "jobs.rights.anonymise_kept_evidence", 86400),
@@ -392,6 +393,13 @@ def job_app() -> Flask:
     return _job_app
 
 
+def while_closed(func: Callable) -> Callable:
+    """Mark a tenant job that still runs for a closed organization (its archive, purges, retention); every
+    other one is skipped there, so nothing is sent or made once its admins have closed it."""
+    func.while_closed = True
+    return func
+
+
 def tenant_job(func: Callable) -> Callable:
     """Make ``func(*args)`` a job ``func(tenant_id, *args)`` that runs in that tenant's scope.
 
@@ -407,6 +415,9 @@ def tenant_job(func: Callable) -> Callable:
             ref = find_tenant(tenant_id=tenant_id)
         if ref is None or not ref.active:
             logger.info("%s skipped: tenant %s is gone or inactive", func.__name__, tenant_id)
+            return None
+        if ref.closed and not getattr(func, "while_closed", False):
+            logger.info("%s skipped: tenant %s is closed", func.__name__, tenant_id)
             return None
         with tenant_scope(ref, app, actor=Actor.system(f"job {func.__name__}"), job=func):
             return func(*args, **kwargs)

@@ -7,13 +7,14 @@ from blueprints.settings import archive
 from blueprints.shared.filenames import file_name
 from blueprints.tasks.services import Progress
 from blueprints.web.audit_guard import writes
-from jobs import tenant_job
+from jobs import tenant_job, while_closed
 from tenants import current_tenant
 from tenants.db import db, utcnow
 from tenants.storage import MAX_BLOB_BYTES, storage
 
 
 @tenant_job
+@while_closed
 @writes(none="writes the archive file of its task; the archive was audited when it was asked for")
 def build_archive(task_id: int) -> None:
     tenant = current_tenant()

@@ -20,7 +20,7 @@ from blueprints.messages.reminders import REMINDERS
 from blueprints.messages.services import MESSAGE_REPAIRS
 from blueprints.tasks.services import TASK_CHECKS
 from blueprints.web.audit_guard import writes
-from jobs import MAINTENANCE, MESSAGING, JobCall, dispatch, platform_job, resolve, tenant_job
+from jobs import MAINTENANCE, MESSAGING, JobCall, dispatch, platform_job, resolve, tenant_job, while_closed
 from tenants import all_tenants, current_tenant, work
 from tenants.db import parse_moment
 
@@ -76,6 +76,7 @@ def run_for_tenants(job: str, tenant_ids: list[int]) -> dict:
 
 
 @tenant_job
+@while_closed
 @writes(none="writes the tenant's moments in the platform's work index")
 def settle_work() -> dict:
     """Every kind's exact next moment for the tenant in scope (the hourly reconcile)."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from blueprints.web.audit_guard import writes
-from jobs import platform_job, tenant_job
+from jobs import platform_job, tenant_job, while_closed
 from tenants import tenant_scope
 from tenants.db import db, utcnow
 from tenants.retention import ACCOUNT_TOKENS_PAST_EXPIRY, IMPORT_UPLOAD, TASK_FILES
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 @tenant_job
+@while_closed
 @writes(none="retention: one-time links past expiry")
 def purge_expired_tokens() -> dict:
     """One-time links are kept a week past their expiry (to tell "expired" from "unknown"), then deleted."""
@@ -30,6 +31,7 @@ def purge_expired_tokens() -> dict:
 
 
 @tenant_job
+@while_closed
 @writes(none="retention: unconfirmed uploads and export files past their period")
 def purge_stale_files() -> dict:
     """Delete the files nobody needs any more: CSV uploads of imports never confirmed (their preview link has
@@ -112,6 +114,7 @@ def purge_ended_staff_logins() -> dict:
 
 
 @tenant_job
+@while_closed
 @writes(none="retention: ended login records")
 def purge_ended_logins() -> dict:
     """Daily: the records of logins that ended by themselves, and SMS receipts past their replay window."""

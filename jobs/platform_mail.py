@@ -48,6 +48,17 @@ NOTICES = {
     "support_session_started": (
         lambda: gettext("Emarge support opened a support session in your organization"),
         "email/support_session_started",
+        "settings.support",
+    ),
+    "deletion_requested": (
+        lambda: gettext("Your organization's deletion is asked for"),
+        "email/deletion_requested",
+        "settings.closing_page",
+    ),
+    "deletion_tomorrow": (
+        lambda: gettext("Your organization is deleted tomorrow"),
+        "email/deletion_tomorrow",
+        "settings.closing_page",
     ),
 }
 
@@ -60,7 +71,7 @@ def notify_admins(tenant_id: int, notice: str, params: dict) -> int:
     from blueprints.web.urls import external_url
     from tenants import find_tenant
 
-    subject, template = NOTICES[notice]
+    subject, template, endpoint = NOTICES[notice]
     ref = find_tenant(tenant_id=tenant_id)
     if ref is None:
         return 0
@@ -71,9 +82,12 @@ def notify_admins(tenant_id: int, notice: str, params: dict) -> int:
                 select(User).where(User.role == ADMIN, User.active.is_(True)).order_by(User.id)
             )
         ]
-        page = external_url("settings.support", org=ref.slug)
+        page = external_url(endpoint, org=ref.slug)
+        archive = external_url("settings.archive", org=ref.slug)
     sent = 0
-    context = {**params, "organization": ref.name, "page": page}
+    context = {**params, "organization": ref.name, "page": page, "archive": archive, "zone": ref.timezone}
+    if "due" in context:
+        context["due"] = datetime.fromisoformat(context["due"])
     for email, name, language in admins:
         with force_locale(language):
             message = build_email(
@@ -239,3 +253,37 @@ def sweep_breach_notices(now: str | None = None) -> int:
     for notice_id in due:
         enqueue("jobs.platform_mail.send_breach_notice", notice_id, moment.isoformat(), queue=MESSAGING)
     return len(due)
+
+
+@platform_job
+@writes(none="emails the admins of an organization deleted tomorrow; the platform's delivery log records it")
+def remind_deletions(now: str | None = None) -> int:
+    """Hourly: the day before a deletion asked for, its admins are told once more (they can still undo it)."""
+    from blueprints.settings.closing import DELETION_GRACE
+    from blueprints.staff.models import PlatformMail
+    from tenants.models import Tenant
+
+    moment = datetime.fromisoformat(now) if now else utcnow()
+    due = db.session.execute(
+        select(Tenant.id, Tenant.deletion_requested_at).where(
+            Tenant.deletion_requested_at.is_not(None),
+            Tenant.deletion_requested_at <= moment - DELETION_GRACE + timedelta(days=1),
+            Tenant.deletion_requested_at > moment - DELETION_GRACE,
+        )
+    ).all()
+    sent = 0
+    for tenant_id, asked in due:
+        told = db.session.scalar(
+            select(PlatformMail.id)
+            .where(
+                PlatformMail.tenant_id == tenant_id,
+                PlatformMail.notice == "deletion_tomorrow",
+                PlatformMail.at >= asked,
+            )
+            .limit(1)
+        )
+        if told is None:
+            sent += notify_admins(
+                tenant_id, "deletion_tomorrow", {"due": (asked + DELETION_GRACE).isoformat()}
+            )
+    return sent

@@ -11,7 +11,7 @@ from blueprints.rights import export, holdings
 from blueprints.shared.filenames import file_name
 from blueprints.tasks.services import Progress
 from blueprints.web.audit_guard import writes
-from jobs import tenant_job
+from jobs import tenant_job, while_closed
 from tenants import current_tenant
 from tenants.db import db, utcnow
 from tenants.storage import storage
@@ -42,6 +42,7 @@ def _export(task_id: int, person, build: Callable[[object], bytes], result: dict
 
 
 @tenant_job
+@while_closed
 @writes(none="writes the export file of its task; the export was audited when it was asked for")
 def export_person(task_id: int, participant_id: int) -> None:
     _export(
@@ -53,6 +54,7 @@ def export_person(task_id: int, participant_id: int) -> None:
 
 
 @tenant_job
+@while_closed
 @writes(none="writes the export file of its task; the export was audited when it was asked for")
 def export_user(task_id: int, user_id: int) -> None:
     _export(
@@ -64,6 +66,7 @@ def export_user(task_id: int, user_id: int) -> None:
 
 
 @tenant_job
+@while_closed
 @writes("participant.evidence_anonymised")
 def anonymise_kept_evidence() -> int:
     """Daily: attendance evidence kept under a legal obligation whose date has passed is anonymised."""

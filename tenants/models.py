@@ -68,6 +68,8 @@ class Tenant(PlatformBase):
             status=self.status,
             language=self.language,
             timezone=self.timezone,
+            end_of_service_at=self.end_of_service_at,
+            deletion_requested_at=self.deletion_requested_at,
         )
 
 
@@ -174,7 +176,15 @@ class TenantRef:
     status: str
     language: str
     timezone: str
+    # Closed by its admins (read-only until it is dropped), and the moment they asked for its deletion.
+    end_of_service_at: datetime | None = None
+    deletion_requested_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.status == ACTIVE
+
+    @property
+    def closed(self) -> bool:
+        """Closed or being deleted: its admins may read and take the archive, nothing else happens."""
+        return self.end_of_service_at is not None or self.deletion_requested_at is not None

@@ -1,0 +1,55 @@
+"""Read-only once closed: in a closed organization, admins may sign in, read every page, take the full archive
+and undo a deletion asked for; the others are told the account is closed; personal links open nothing."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+
+from blueprints.web.audit_guard import SAFE_METHODS
+from tenants import current_tenant
+
+# Changes still possible once closed: signing in and out, the archive, undoing the deletion, a failed task's
+# retry, the cookie choice and the language.
+ALLOWED = frozenset(
+    {
+        "accounts.login",
+        "accounts.logout",
+        "settings.make_archive",
+        "settings.undo_deletion",
+        "settings.closing_page",
+        "tasks.retry",
+        "privacy.consent",
+        "public.set_language",
+    }
+)
+# Pages reached by a personal link or without an account: nothing opens once closed.
+LINK_PREFIXES = ("signing.", "my_data.", "documents.trainee_download", "rights.my_link")
+PUBLIC = frozenset({"accounts.login", "accounts.forgot_password", "static"})
+
+
+def _closed_page(status: int):
+    return render_template("settings/closed.html"), status
+
+
+def check():
+    tenant = current_tenant()
+    if tenant is None or not tenant.closed or request.endpoint is None:
+        return None
+    endpoint = request.endpoint
+    if endpoint.startswith(LINK_PREFIXES) and endpoint not in ("signing.links",):
+        return _closed_page(410)
+    if current_user.is_authenticated and not current_user.is_admin and endpoint not in ("accounts.logout",):
+        return _closed_page(403)
+    if request.method not in SAFE_METHODS and endpoint not in ALLOWED:
+        return _closed_page(403)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check)
+
+    @app.context_processor
+    def _closed_banner():
+        tenant = current_tenant()
+        return {"account_closed": bool(tenant and tenant.closed)}
