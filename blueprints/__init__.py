@@ -150,3 +150,6 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.rights.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+    from jobs.retention import retention_cli
+
+    app.cli.add_command(retention_cli)

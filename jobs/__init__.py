@@ -68,6 +68,7 @@ SCHEDULE = (
     Periodic("drop-unconfirmed-organizations", "jobs.maintenance.drop_unconfirmed_organizations", 86400),
     _each_tenant("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
     Periodic("purge-ended-staff-logins", "jobs.maintenance.purge_ended_staff_logins", 86400),
+    Periodic("retention", "jobs.retention.run_retention", 86400),
     Periodic("remind-deletions", "jobs.platform_mail.remind_deletions", 3600, MESSAGING),
     Periodic("sweep-breach-notices", "jobs.platform_mail.sweep_breach_notices", 600, MESSAGING),
     Periodic("purge-diagnostics", "jobs.diagnostics.purge_diagnostics", 86400),

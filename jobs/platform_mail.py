@@ -55,6 +55,16 @@ NOTICES = {
         "email/deletion_requested",
         "settings.closing_page",
     ),
+    "retention_warning_30": (
+        lambda: gettext("Your organization's data is deleted in 30 days"),
+        "email/retention_warning",
+        "settings.archive",
+    ),
+    "retention_warning_7": (
+        lambda: gettext("Your organization's data is deleted in 7 days"),
+        "email/retention_warning",
+        "settings.archive",
+    ),
     "deletion_tomorrow": (
         lambda: gettext("Your organization is deleted tomorrow"),
         "email/deletion_tomorrow",

@@ -28,12 +28,15 @@ from tenants.db import BigID, PlatformBase, UTCDateTime, utcnow
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
+# Dropped by the retention engine: the schema is gone; the row stays for the billing record the law requires
+# and the verification index of the documents it issued.
+DELETED = "deleted"
 
 # The states of ``state_of`` (``status`` holds only active or suspended).
 UNVERIFIED = "unverified"
 CLOSED = "closed"
 DELETION_REQUESTED = "deletion-requested"
-STATES = (UNVERIFIED, ACTIVE, SUSPENDED, CLOSED, DELETION_REQUESTED)
+STATES = (UNVERIFIED, ACTIVE, SUSPENDED, CLOSED, DELETION_REQUESTED, DELETED)
 
 # The key of a session's info naming the tenant it works in when no scope does (provisioning).
 TENANT_ID = "emarge_tenant_id"
@@ -75,6 +78,8 @@ class Tenant(PlatformBase):
 
 def state_of(tenant) -> str:
     """The organization's state (see the module's docstring); ``tenant`` is a row or a result row."""
+    if tenant.status == DELETED:
+        return DELETED
     if tenant.deletion_requested_at is not None:
         return DELETION_REQUESTED
     if tenant.status == SUSPENDED:
@@ -91,9 +96,11 @@ def state_clause(state: str):
     from sqlalchemy import and_
 
     t = Tenant.__table__.c
-    not_deleting, not_suspended = t.deletion_requested_at.is_(None), t.status != SUSPENDED
+    not_deleting = and_(t.status != DELETED, t.deletion_requested_at.is_(None))
+    not_suspended = t.status != SUSPENDED
     return {
-        DELETION_REQUESTED: t.deletion_requested_at.is_not(None),
+        DELETED: t.status == DELETED,
+        DELETION_REQUESTED: and_(t.status != DELETED, t.deletion_requested_at.is_not(None)),
         SUSPENDED: and_(not_deleting, t.status == SUSPENDED),
         CLOSED: and_(not_deleting, not_suspended, t.end_of_service_at.is_not(None)),
         UNVERIFIED: and_(

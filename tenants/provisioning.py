@@ -245,12 +245,17 @@ def _remove_file(path: str) -> None:
             os.remove(path + suffix)
 
 
-def drop(ref: TenantRef) -> None:
-    """Remove a tenant: its row and its schema (or file)."""
+def drop(ref: TenantRef, *, keep_row: dict | None = None) -> None:
+    """Remove a tenant: its row and its schema (or file). ``keep_row``: the row stays, with these values (the
+    retention engine keeps it for the billing record and the verification index)."""
     engine = db.engine
     with engine.begin() as connection:
         bind_schema(connection, None)
-        connection.execute(Tenant.__table__.delete().where(Tenant.__table__.c.id == ref.id))
+        table = Tenant.__table__
+        if keep_row is None:
+            connection.execute(table.delete().where(table.c.id == ref.id))
+        else:
+            connection.execute(table.update().where(table.c.id == ref.id).values(**keep_row))
         if engine.dialect.name == "postgresql":
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{ref.schema}" CASCADE'))
     stale(TENANT_ROWS)

@@ -42,3 +42,13 @@ AUDIENCE_RAW_EVENTS_MONTHS = 13
 # Error reports (the platform's diagnostics, kept only when something broke) are kept this long, then deleted
 # (daily) with the groups left without a report.
 DIAGNOSTICS = timedelta(days=90)
+
+# An organization that closed its account is dropped entirely (schema or file, blobs, platform rows but the
+# billing record and the verification index) this many years after its end of service, whatever legal hold
+# it recorded on evidence; its admins are warned this many days before.
+END_OF_SERVICE_YEARS = 3
+END_OF_SERVICE_WARNINGS_DAYS = (30, 7)
+
+# An organization whose deletion its admins asked for is dropped this long after the request; any admin can
+# undo it until then.
+DELETION_GRACE = timedelta(days=7)

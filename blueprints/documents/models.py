@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, PlatformBase, TenantBase, UTCDateTime, utcnow
@@ -96,3 +96,13 @@ class DocumentCode(PlatformBase):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     document_id: Mapped[int] = mapped_column(BigID)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Copied when the organization is dropped (it left Emarge): the code still answers with its type, dates and
+    # fingerprint, and nothing else.
+    kind: Mapped[str | None] = mapped_column(String(30))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int | None] = mapped_column(Integer)

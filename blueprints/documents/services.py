@@ -14,8 +14,6 @@ import logging
 import re
 import secrets
 import zipfile
-from dataclasses import dataclass
-from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -420,60 +418,6 @@ def document_notes(document: Document) -> list[str]:
 
 
 # --- the public check ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Issued:
-    """What the public page shows of a document: nothing personal beyond what its holder already has."""
-
-    code: str
-    organization: str
-    kind: str
-    training: str
-    start_date: date
-    end_date: date
-    issued_at: datetime
-    version: int
-    sha256: str
-    size: int
-    content_type: str
-    newer_version: bool
-
-
-def find_issued(code: str) -> Issued | None:
-    """The document behind ``code``, looked up across organizations (platform index, then its tenant)."""
-    from tenants import find_tenant, tenant_scope
-
-    entry = db.session.get(DocumentCode, code)
-    if entry is None:
-        return None
-    tenant_id, document_id = entry.tenant_id, entry.document_id
-    ref = find_tenant(tenant_id=tenant_id)
-    if ref is None or not ref.active:
-        return None
-    with tenant_scope(ref):
-        from blueprints.accounts.models import organization as the_organization
-
-        document = db.session.get(Document, document_id)
-        if document is None:
-            return None
-        session = db.session.get(TrainingSession, document.session_id)
-        organization = the_organization()
-        newer = next_version(document.kind, document.subject_key) - 1 > document.version
-        return Issued(
-            code=code,
-            organization=organization.name if organization else ref.name,
-            kind=document.kind,
-            training=session.training.title,
-            start_date=session.start_date,
-            end_date=session.end_date,
-            issued_at=document.created_at,
-            version=document.version,
-            sha256=document.sha256,
-            size=document.size,
-            content_type=document.content_type,
-            newer_version=newer,
-        )
 
 
 def hash_upload(stream, limit: int = MAX_UPLOAD_BYTES) -> tuple[str, int, bytes]:

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from blueprints.accounts import throttle
-from blueprints.documents import services
+from blueprints.documents import services, verification
 from blueprints.documents.services import DocumentError
 from blueprints.privacy.measurement import never_measured
 from blueprints.shared import uploads
@@ -50,7 +50,7 @@ def start():
 
 def _issued_or_404(code: str):
     normal = services.normalise_code(code)
-    issued = services.find_issued(normal) if normal else None
+    issued = verification.find_issued(normal) if normal else None
     if issued is None:
         return None, _page("documents/verify_unknown.html", 404, code=code[:40])
     return issued, None

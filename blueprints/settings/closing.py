@@ -10,7 +10,7 @@ the organization; each change audited in the organization's trail; the caller co
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import update
@@ -19,8 +19,8 @@ from blueprints.audit.services import Actor, record
 from tenants import TenantRef
 from tenants.db import db, utcnow
 from tenants.models import Tenant
+from tenants.retention import DELETION_GRACE
 
-DELETION_GRACE = timedelta(days=7)
 CLOSED_ACTION = "organization.closed"
 DELETION_ACTION = "organization.deletion_requested"
 UNDONE_ACTION = "organization.deletion_undone"

@@ -21,7 +21,7 @@ from blueprints.staff.models import PLATFORM_ADMIN, ROLES, Staff
 from blueprints.web.actor import request_origin
 from blueprints.web.audit_guard import writes
 from tenants.db import db, utcnow
-from tenants.models import ACTIVE, CLOSED, DELETION_REQUESTED, SUSPENDED, UNVERIFIED, state_of
+from tenants.models import ACTIVE, CLOSED, DELETED, DELETION_REQUESTED, SUSPENDED, UNVERIFIED, state_of
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", cli_group="staff")
 
@@ -42,6 +42,7 @@ STATE_NAMES = {
     SUSPENDED: _l("Suspended"),
     CLOSED: _l("Closed"),
     DELETION_REQUESTED: _l("Deletion requested"),
+    DELETED: _l("Deleted (left Emarge)"),
 }
 
 

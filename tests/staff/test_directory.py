@@ -86,7 +86,7 @@ def test_the_state_filter_and_state_of_agree_on_every_combination(app, make_tena
     with app.app_context():
         now = utcnow()
         for i, (confirmed, status, ended, deleting) in enumerate(
-            product((None, now), ("active", "suspended"), (None, now), (None, now))
+            product((None, now), ("active", "suspended", "deleted"), (None, now), (None, now))
         ):
             db.session.add(
                 Tenant(

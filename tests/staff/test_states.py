@@ -21,6 +21,15 @@ NOW = datetime(2026, 12, 3, tzinfo=UTC)
         ({"confirmed_at": NOW, "end_of_service_at": NOW}, "closed"),
         ({"confirmed_at": NOW, "end_of_service_at": NOW, "deletion_requested_at": NOW}, "deletion-requested"),
         ({"confirmed_at": NOW, "status": "suspended", "deletion_requested_at": NOW}, "deletion-requested"),
+        (
+            {
+                "confirmed_at": NOW,
+                "status": "deleted",
+                "end_of_service_at": NOW,
+                "deletion_requested_at": NOW,
+            },
+            "deleted",
+        ),
     ],
 )
 def test_each_state_follows_from_the_row(row, state):
