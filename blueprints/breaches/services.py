@@ -22,6 +22,7 @@ from blueprints.breaches.models import (
     BreachOrganization,
     BreachUpdate,
 )
+from blueprints.shared.problems import FieldProblem
 from jobs import MESSAGING, enqueue
 from tenants.db import db, utcnow
 from tenants.models import Tenant
@@ -44,12 +45,8 @@ NOTIFIED = "notified"
 NOT_NOTIFIED = "not_notified"
 
 
-class BreachProblem(ValueError):
+class BreachProblem(FieldProblem):
     """What cannot be recorded or done, with the form field to show the message at."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 # --- time --------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from blueprints.changelog.models import CATEGORIES, ChangelogEntry, ChangelogRead
+from blueprints.shared.problems import FieldProblem
 from tenants.db import db, utcnow
 from tenants.lookups import cached, family
 
@@ -21,12 +22,8 @@ SERVICE_ZONE = ZoneInfo("Europe/Paris")
 ENTRY_ROWS = family("changelog", ChangelogEntry.__tablename__)
 
 
-class EntryProblem(ValueError):
+class EntryProblem(FieldProblem):
     """An entry that cannot be saved, with the form field to show the message at."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def published(today: date, limit: int | None = None) -> list[ChangelogEntry]:

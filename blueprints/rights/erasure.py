@@ -26,6 +26,7 @@ from blueprints.messages.models import DevSms, Message
 from blueprints.participants.models import Enrollment, Participant
 from blueprints.rights import holdings, ledger
 from blueprints.rights.models import RightsRequest
+from blueprints.shared.problems import FieldProblem
 from blueprints.signing.models import Attendance, SignInLink
 from blueprints.trainings.models import TrainingSession
 from tenants import TenantRef
@@ -41,10 +42,8 @@ ERASED_ACTION = "participant.erased"
 ERASED_SUBJECT = "(erased)"
 
 
-class ErasureProblem(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class ErasureProblem(FieldProblem):
+    """An erasure that cannot be done as asked, with the form field to show the message at."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from blueprints.rights.models import (
     RESTRICTION,
     RightsRequest,
 )
+from blueprints.shared.problems import FieldProblem
 from tenants import TenantRef
 from tenants.db import db, utcnow
 
@@ -63,12 +64,8 @@ CHANNEL_NAMES = {
 }
 
 
-class RightsProblem(ValueError):
+class RightsProblem(FieldProblem):
     """A request that cannot be made or changed, with the form field to show the message at."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from blueprints.audit.services import Actor, record
+from blueprints.shared.problems import FieldProblem
 from tenants import TenantRef
 from tenants.db import db, utcnow
 from tenants.models import Tenant
@@ -26,10 +27,8 @@ DELETION_ACTION = "organization.deletion_requested"
 UNDONE_ACTION = "organization.deletion_undone"
 
 
-class ClosingProblem(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class ClosingProblem(FieldProblem):
+    """A closing or a deletion refused, with the form field to show the message at."""
 
 
 def deletion_due(tenant: TenantRef) -> datetime | None:
