@@ -5,6 +5,7 @@ training appears as the title and dates of what they attended, never with anyone
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -14,7 +15,8 @@ from blueprints.participants.models import Enrollment, Participant
 from blueprints.rights.models import RightsRequest
 from blueprints.signing.models import Attendance
 from blueprints.trainings.models import Slot, TrainingSession
-from tenants.db import db
+from tenants.db import db, utcnow
+from tenants.retention import TASK_FILES
 
 # The task kind of a person's data export (jobs/rights.py).
 EXPORT_KIND = "person-export"
@@ -75,8 +77,10 @@ def exports_of(participant_id: int, limit: int = 10) -> list:
     """The person's recent data exports (tasks), newest first: whoever asked for them, admin or themselves."""
     from blueprints.tasks.models import Task
 
+    # An export's file lives a week (tenants/retention.TASK_FILES): older tasks hold nothing to show or erase.
+    since = utcnow() - TASK_FILES - timedelta(days=1)
     tasks = db.session.scalars(
-        select(Task).where(Task.kind == EXPORT_KIND).order_by(Task.id.desc()).limit(200)
+        select(Task).where(Task.kind == EXPORT_KIND, Task.created_at >= since).order_by(Task.id.desc())
     )
     return [t for t in tasks if exported_person(t) == participant_id][:limit]
 

@@ -23,9 +23,18 @@ ALLOWED = frozenset(
         "public.set_language",
     }
 )
-# Pages reached by a personal link or without an account: nothing opens once closed.
-LINK_PREFIXES = ("signing.", "my_data.", "documents.trainee_download", "rights.my_link")
-PUBLIC = frozenset({"accounts.login", "accounts.forgot_password", "static"})
+# Pages a personal link opens (its token is the credential): nothing opens once closed. The organization's own
+# signing pages (a half-day's live roster, the links of a session) stay readable for its admins.
+LINK_PAGES = frozenset(
+    {
+        "signing.sign_page",
+        "signing.sign",
+        "signing.renew",
+        "signing.facilitator_entry",
+        "documents.trainee_download",
+        "rights.my_link",
+    }
+)
 
 
 def _closed_page(status: int):
@@ -37,7 +46,7 @@ def check():
     if tenant is None or not tenant.closed or request.endpoint is None:
         return None
     endpoint = request.endpoint
-    if endpoint.startswith(LINK_PREFIXES) and endpoint not in ("signing.links",):
+    if endpoint in LINK_PAGES or endpoint.startswith("my_data."):
         return _closed_page(410)
     if current_user.is_authenticated and not current_user.is_admin and endpoint not in ("accounts.logout",):
         return _closed_page(403)

@@ -90,6 +90,9 @@ def test_a_trainee_link_opens_nothing_once_closed(app, world):
     signed = app.test_client().post(path, data={"slot": str(world.remote_slot), "signature": data_url(png())})
     assert signed.status_code == 410
     assert app.test_client().get(f"{path}/my-data/").status_code == 410
+    # The organization's own signing pages stay readable for its admins.
+    ada = browser(app, world.admin)
+    assert ada.get(f"/acme/slots/{world.open_slot}/live").status_code == 200
 
 
 def test_deletion_is_confirmed_emailed_and_undone_within_7_days_only(app, world, smtp_server):
