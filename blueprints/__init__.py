@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.settings import (  # noqa: F401 - routes on the settings blueprint
         archive_views,
         closing_views,
+        processing_views,
         support_views,
     )
 

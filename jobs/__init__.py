@@ -67,6 +67,8 @@ SCHEDULE = (
     Periodic("purge-audience-events", "jobs.audience.purge_audience_events", 86400),
     Periodic("drop-unconfirmed-organizations", "jobs.maintenance.drop_unconfirmed_organizations", 86400),
     _each_tenant("purge-ended-logins", "jobs.maintenance.purge_ended_logins", 86400),
+    _each_tenant("purge-logs", "jobs.maintenance.purge_logs", 86400),
+    Periodic("purge-platform-logs", "jobs.maintenance.purge_platform_logs", 86400),
     Periodic("purge-ended-staff-logins", "jobs.maintenance.purge_ended_staff_logins", 86400),
     Periodic("retention", "jobs.retention.run_retention", 86400),
     Periodic("remind-deletions", "jobs.platform_mail.remind_deletions", 3600, MESSAGING),

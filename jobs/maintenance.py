@@ -5,29 +5,104 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from blueprints.web.audit_guard import writes
 from jobs import platform_job, tenant_job, while_closed
 from tenants import tenant_scope
 from tenants.db import db, utcnow
-from tenants.retention import ACCOUNT_TOKENS_PAST_EXPIRY, IMPORT_UPLOAD, TASK_FILES
+from tenants.retention import (
+    ACCOUNT_TOKENS_PAST_EXPIRY,
+    IMPORT_UPLOAD,
+    PERIODS,
+    SIGN_IN_LINKS_PAST_EXPIRY,
+    TASK_FILES,
+)
 
 logger = logging.getLogger(__name__)
 
 
 @tenant_job
 @while_closed
-@writes(none="retention: one-time links past expiry")
+@writes(none="retention: one-time links and personal signing links past their period")
 def purge_expired_tokens() -> dict:
-    """One-time links are kept a week past their expiry (to tell "expired" from "unknown"), then deleted."""
+    """One-time links are kept a week past their expiry, personal signing links 30 days past their expiry or
+    withdrawal (a late click hears "expired" rather than "unknown", and a trainee can ask for a new one), then
+    deleted."""
     from blueprints.accounts.models import AccountToken
+    from blueprints.signing.models import SignInLink
 
-    deleted = db.session.execute(
-        delete(AccountToken).where(AccountToken.expires_at < utcnow() - ACCOUNT_TOKENS_PAST_EXPIRY)
+    now = utcnow()
+    tokens = db.session.execute(
+        delete(AccountToken).where(AccountToken.expires_at < now - ACCOUNT_TOKENS_PAST_EXPIRY)
+    ).rowcount
+    cutoff = now - SIGN_IN_LINKS_PAST_EXPIRY
+    links = db.session.execute(
+        delete(SignInLink).where(or_(SignInLink.expires_at < cutoff, SignInLink.revoked_at < cutoff))
     ).rowcount
     db.session.commit()
-    return {"tokens": deleted}
+    return {"tokens": tokens, "sign_in_links": links}
+
+
+@tenant_job
+@while_closed
+@writes(none="retention: audit trail events and message log entries past their 12 months")
+def purge_logs(now: str | None = None) -> dict:
+    """Daily: the organization's audit trail and its log of emails and text messages keep 12 months; older
+    entries are deleted (a message still waiting to be sent is never one of them)."""
+    from datetime import datetime
+
+    from blueprints.audit.models import AuditEvent
+    from blueprints.messages.models import PENDING, QUEUED, SENDING, DevSms, Message
+
+    moment = datetime.fromisoformat(now) if now else utcnow()
+    audit_cutoff = PERIODS["audit_trail"].before(moment)
+    message_cutoff = PERIODS["message_log"].before(moment)
+    old_messages = select(Message.id).where(
+        Message.created_at < message_cutoff, Message.status.not_in((PENDING, QUEUED, SENDING))
+    )
+    counts = {
+        "audit_events": db.session.execute(
+            delete(AuditEvent).where(AuditEvent.occurred_at < audit_cutoff)
+        ).rowcount,
+        "dev_sms": db.session.execute(delete(DevSms).where(DevSms.created_at < message_cutoff)).rowcount,
+    }
+    counts["messages"] = db.session.execute(
+        delete(Message).where(Message.id.in_(old_messages)).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return counts
+
+
+@platform_job
+@writes(none="retention: the platform's technical logs and consent proofs past their period")
+def purge_platform_logs(now: str | None = None) -> dict:
+    """Daily: staff actions and ended support access (12 months), cookie-choice proofs (13 months)."""
+    from datetime import datetime
+
+    from blueprints.privacy.models import ConsentProof
+    from blueprints.staff.models import StaffEvent
+    from blueprints.support.models import SupportSession, SupportSessionEvent
+
+    moment = datetime.fromisoformat(now) if now else utcnow()
+    logs_cutoff = PERIODS["platform_logs"].before(moment)
+    ended = select(SupportSession.id).where(SupportSession.ended_at < logs_cutoff)
+    counts = {
+        "staff_events": db.session.execute(delete(StaffEvent).where(StaffEvent.at < logs_cutoff)).rowcount,
+        "support_session_events": db.session.execute(
+            delete(SupportSessionEvent)
+            .where(SupportSessionEvent.support_session_id.in_(ended))
+            .execution_options(synchronize_session=False)
+        ).rowcount,
+    }
+    counts["support_sessions"] = db.session.execute(
+        delete(SupportSession).where(SupportSession.ended_at < logs_cutoff)
+    ).rowcount
+    counts["consent_proofs"] = db.session.execute(
+        delete(ConsentProof).where(ConsentProof.created_at < PERIODS["consent_proofs"].before(moment))
+    ).rowcount
+    db.session.commit()
+    return counts
 
 
 @tenant_job

@@ -59,6 +59,9 @@ class Tenant(PlatformBase):
     # The end of the service (the account was closed); the data goes 3 years after it.
     end_of_service_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A shorter period than the 3 years after the end of service, in months, if its admins chose one
+    # (tenants.retention.END_OF_SERVICE_CHOICES_MONTHS).
+    keep_months: Mapped[int | None] = mapped_column()
 
     billing: Mapped[BillingProfile | None] = relationship(back_populates="tenant", uselist=False)
 
@@ -73,6 +76,7 @@ class Tenant(PlatformBase):
             timezone=self.timezone,
             end_of_service_at=self.end_of_service_at,
             deletion_requested_at=self.deletion_requested_at,
+            keep_months=self.keep_months,
         )
 
 
@@ -186,6 +190,7 @@ class TenantRef:
     # Closed by its admins (read-only until it is dropped), and the moment they asked for its deletion.
     end_of_service_at: datetime | None = None
     deletion_requested_at: datetime | None = None
+    keep_months: int | None = None
 
     @property
     def active(self) -> bool:

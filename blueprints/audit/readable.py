@@ -57,6 +57,7 @@ ACTIONS = {
     "organization.closed": _l("Account closed"),
     "organization.deletion_requested": _l("Deletion of the organization asked for"),
     "organization.deletion_undone": _l("Deletion of the organization undone"),
+    "organization.keeping_chosen": _l("Retention after the end of service chosen"),
     "organization.support_access_changed": _l("Support access setting changed"),
     "support_grant.created": _l("Access given to Emarge support"),
     "support_grant.revoked": _l("Access of Emarge support revoked"),

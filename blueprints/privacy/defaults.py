@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import re
 
+from tenants.retention import PERIODS
+
 CONTACT = "dpo@emarge.fr"
+END_OF_SERVICE = PERIODS["end_of_service"]
+AUDIENCE = PERIODS["audience_raw_events"]
 
 PRIVACY_FR = f"""
 <p>Emarge remplace les feuilles d'émargement papier des organismes de formation. Cette politique dit quelles
@@ -52,10 +56,9 @@ mesurées : leurs données appartiennent à l'organisme, pas à nous. Le détail
 
 <h2>4. Combien de temps nous gardons les données</h2>
 <p>Le temps nécessaire au service et aux obligations légales. L'organisme peut supprimer ses données à tout moment
-depuis l'application. Nous ne conservons rien plus de 3 ans après la fin du service, ou plus tôt à la demande de
-l'organisme ; avant toute suppression, l'organisme est prévenu et peut tout exporter (certains financeurs
-demandent de conserver les justificatifs plus longtemps : l'export le permet). Les événements bruts de mesure
-d'audience sont supprimés après 13 mois ; seuls des totaux par jour, sans identifiant, sont gardés.</p>
+depuis l'application. Nous ne conservons rien plus de {END_OF_SERVICE.words("fr")} après la fin du service, ou plus tôt
+à la demande de l'organisme ; avant toute suppression, l'organisme est prévenu et peut tout exporter (certains
+financeurs demandent de conserver les justificatifs plus longtemps : l'export le permet).</p>
 
 <h2>5. Avec qui nous partageons les données</h2>
 <p>Uniquement avec les sous-traitants nécessaires au service (hébergement, envoi des e-mails…), tenus par contrat
@@ -134,10 +137,9 @@ organization's, not ours to analyse. The details are in our <a href="/privacy/co
 
 <h2>4. How long we keep data</h2>
 <p>As long as the service and the law require. The organization can delete its data at any time from the
-application. We keep nothing more than 3 years after the end of the service, or earlier if the organization asks;
-before any deletion the organization is warned and can export everything (some funders ask for supporting
-documents to be kept longer: the export allows it). Raw audience-measurement events are deleted after 13 months;
-only daily totals, with no identifier, are kept.</p>
+application. We keep nothing more than {END_OF_SERVICE.words("en")} after the end of the service, or earlier if the
+organization asks; before any deletion the organization is warned and can export everything (some funders ask for
+supporting documents to be kept longer: the export allows it).</p>
 
 <h2>5. Who we share data with</h2>
 <p>Only the sub-processors the service needs (hosting, sending emails…), bound by contract to use the data for
@@ -173,7 +175,7 @@ change is substantial, we announce it by email to account holders and ask users 
 login.</p>
 """
 
-COOKIES_FR = """
+COOKIES_FR = f"""
 <p>Un cookie est un petit fichier que le site dépose dans votre navigateur. Emarge n'utilise aucun cookie
 publicitaire, aucun outil de mesure tiers, aucun bouton de réseau social : tous nos cookies sont les nôtres
 (« first party ») et aucune donnée qu'ils permettent de recueillir n'est transmise à quiconque.</p>
@@ -189,7 +191,7 @@ moteur de recherche, réseau social, autre site et son nom de domaine), votre la
 (mobile, tablette, ordinateur). Nous n'enregistrons ni votre adresse IP, ni le détail de votre navigateur, ni le
 contenu des adresses visitées au-delà du modèle de page. Les signaux de refus envoyés par votre navigateur
 (Global Privacy Control, Do Not Track) valent refus. Les pages de signature des stagiaires ne sont jamais
-mesurées. Les événements bruts sont supprimés après 13 mois ; seuls des totaux par jour sont conservés.</p>
+mesurées. Les événements bruts sont supprimés après {AUDIENCE.words("fr")} ; seuls des totaux par jour sont conservés.</p>
 <h2>Votre choix</h2>
 <p>Le bandeau en bas de l'écran propose « Accepter », « Refuser » et « Choisir ». Fermer le bandeau vaut refus.
 Votre choix est gardé 6 mois, puis nous vous le redemandons ; nous le redemandons aussi dès que cette politique
@@ -201,7 +203,7 @@ et une adresse IP tronquée), rien de plus.</p>
 techniques, vous ne pourrez cependant pas vous connecter.</p>
 """
 
-COOKIES_EN = """
+COOKIES_EN = f"""
 <p>A cookie is a small file a site stores in your browser. Emarge uses no advertising cookie, no third-party
 measurement tool, no social network button: all our cookies are our own ("first party") and nothing they let us
 collect is passed to anyone.</p>
@@ -216,7 +218,7 @@ is visible), clicks on some buttons, how you arrived (directly, from a search en
 site and its domain name), your language and the kind of device (mobile, tablet, computer). We store neither your
 IP address, nor the details of your browser, nor the addresses you visit beyond the page template. Refusal signals
 sent by your browser (Global Privacy Control, Do Not Track) count as a refusal. Trainees' signing pages are never
-measured. Raw events are deleted after 13 months; only daily totals are kept.</p>
+measured. Raw events are deleted after {AUDIENCE.words("en")}; only daily totals are kept.</p>
 <h2>Your choice</h2>
 <p>The banner at the bottom of the screen offers "Accept", "Refuse" and "Choose". Closing the banner counts as a
 refusal. Your choice is kept 6 months, then we ask again; we also ask again as soon as this policy changes. To

@@ -5,7 +5,6 @@ Plain functions: they take values (never the request) and flush; the caller comm
 
 from __future__ import annotations
 
-import calendar
 import logging
 import re
 from collections import defaultdict
@@ -23,7 +22,7 @@ from blueprints.privacy.models import (
     AudienceEvent,
 )
 from tenants.db import db, utcnow
-from tenants.retention import AUDIENCE_RAW_EVENTS_MONTHS
+from tenants.retention import PERIODS
 
 logger = logging.getLogger(__name__)
 
@@ -256,16 +255,10 @@ def days_to_aggregate(today: date) -> list[date]:
     return sorted((raw - stored) | (recent & raw))
 
 
-def months_ago(moment: datetime, months: int) -> datetime:
-    year, month = divmod(moment.month - 1 - months, 12)
-    year, month = moment.year + year, month + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
-
-
 def purge_raw_events(now: datetime | None = None) -> int:
     """Raw events older than 13 months go; their days' figures are stored first."""
     now = now or utcnow()
-    cutoff = months_ago(now, AUDIENCE_RAW_EVENTS_MONTHS)
+    cutoff = PERIODS["audience_raw_events"].before(now)
     old_days = sorted(
         set(db.session.scalars(select(AudienceEvent.day).where(AudienceEvent.created_at < cutoff).distinct()))
     )

@@ -12,11 +12,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from blueprints.privacy import defaults
+from blueprints.privacy import defaults, retention_text
 from blueprints.privacy.models import (
     ACKNOWLEDGED_KINDS,
     COOKIES,
     POLICY_KINDS,
+    PRIVACY,
     PolicyAcknowledgement,
     PolicyVersion,
     SubProcessor,
@@ -109,13 +110,20 @@ def publish(
 
 
 def ensure_defaults(session: Session) -> bool:
-    """The first version of each policy and the sub-processor list, on a fresh install. Safe to call again:
-    only what was never seeded is added. True when something was added."""
+    """The first version of each policy and the sub-processor list, on a fresh install, then the later
+    revisions and the retention periods of the registry (``sync_retention``). Safe to call again: only what
+    was never seeded is added. True when something was added."""
     added = False
     fresh = latest("privacy", session) is None
     for kind, (body_fr, body_en) in defaults.POLICIES.items():
         if latest(kind, session) is None:
-            session.add(PolicyVersion(kind=kind, number=1, body_fr=body_fr.strip(), body_en=body_en.strip()))
+            body_fr, body_en = body_fr.strip(), body_en.strip()
+            if kind == PRIVACY:
+                body_fr, body_en = (
+                    retention_text.with_block(body_fr, "fr"),
+                    retention_text.with_block(body_en, "en"),
+                )
+            session.add(PolicyVersion(kind=kind, number=1, body_fr=body_fr, body_en=body_en))
             added = True
     # Seeded with the first privacy policy only: a list staff later empty stays empty.
     if fresh:
@@ -134,7 +142,8 @@ def ensure_defaults(session: Session) -> bool:
                 )
             )
     session.flush()
-    return apply_revisions(session) or added
+    revised = apply_revisions(session)
+    return sync_retention(session) or revised or added
 
 
 def _insert(body: str, paragraph: str) -> str:
@@ -172,6 +181,30 @@ def apply_revisions(session: Session) -> bool:
         session.flush()
         published = True
     return published
+
+
+def sync_retention(session: Session) -> bool:
+    """Publish a new version of the privacy policy if its list of retention periods is not the registry's
+    (``blueprints/privacy/retention_text.py``). True when one was published."""
+    current = latest(PRIVACY, session)
+    if current is None:
+        return False
+    if retention_text.block("fr") in current.body_fr and retention_text.block("en") in current.body_en:
+        return False
+    session.add(
+        PolicyVersion(
+            kind=PRIVACY,
+            number=current.number + 1,
+            published_at=utcnow(),
+            substantial=False,
+            summary_fr=retention_text.changes(current.body_fr, "fr"),
+            summary_en=retention_text.changes(current.body_en, "en"),
+            body_fr=retention_text.with_block(current.body_fr, "fr"),
+            body_en=retention_text.with_block(current.body_en, "en"),
+        )
+    )
+    session.flush()
+    return True
 
 
 # --- acknowledgements at login --------------------------------------------------------------------------------

@@ -186,6 +186,23 @@ def sub_processors():
 # --- the cookie choice ----------------------------------------------------------------------------------------
 
 
+@bp.get("/privacy/retention")
+def retention():
+    """Every retention period, from the registry the policy and the records of processing are written from."""
+    from tenants import retention as periods
+
+    return render_template(
+        "privacy/retention.html", groups=periods.by_group(), language=_language(), schedule=_schedule()
+    )
+
+
+def _schedule() -> dict[str, int]:
+    """How often each periodic job runs, in seconds, by name."""
+    from jobs import SCHEDULE
+
+    return {job.name: job.every for job in SCHEDULE}
+
+
 @bp.get("/privacy/choices")
 def choices():
     """The banner opened on the choice of categories: a whole page without JavaScript, the fragment with HTMX."""

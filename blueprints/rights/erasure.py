@@ -31,13 +31,15 @@ from blueprints.signing.models import Attendance, SignInLink
 from blueprints.trainings.models import TrainingSession
 from tenants import TenantRef
 from tenants.db import db, utcnow
+from tenants.retention import EVIDENCE_HOLD_YEARS
 from tenants.storage import storage
 
 CONTACT = "contact"
 MESSAGES = "messages"
 EVIDENCE = "evidence"
 CATEGORIES = (CONTACT, MESSAGES, EVIDENCE)
-KEEP_YEARS = (3, 6, 10)
+# How long the evidence may be kept, as the funders require (tenants/retention.py).
+KEEP_YEARS = EVIDENCE_HOLD_YEARS
 ERASED_ACTION = "participant.erased"
 ERASED_SUBJECT = "(erased)"
 

@@ -9,13 +9,15 @@ from flask_login import current_user
 from blueprints.web.audit_guard import SAFE_METHODS
 from tenants import current_tenant
 
-# Changes still possible once closed: signing in and out, the archive, undoing the deletion, a failed task's
-# retry, the cookie choice and the language.
+# Changes still possible once closed: signing in and out, the archive, asking for the deletion (or a shorter
+# period before it) and undoing it, a failed task's retry, the cookie choice and the language.
 ALLOWED = frozenset(
     {
         "accounts.login",
         "accounts.logout",
         "settings.make_archive",
+        "settings.delete_account",
+        "settings.choose_keeping",
         "settings.undo_deletion",
         "settings.closing_page",
         "tasks.retry",

@@ -3,6 +3,8 @@ the organization; each change audited in the organization's trail; the caller co
 
 - Closing sets the end of service: from then on admins may sign in and read, to take the full archive, and
   nothing else happens (the read-only guard of ``closing_guard``; tenant jobs skip it, ``jobs.while_closed``).
+- A shorter period than the 3 years after the end of service may be chosen, before or after closing; the
+  retention engine drops the organization at its end (``retirement.end_of_keeping``).
 - Asking for deletion (the organization's web address typed as confirmation) closes it too, and leaves 7 days
   during which any admin can undo it; every admin is emailed at the request and the day before. At the end of
   the grace the retention engine drops it.
@@ -20,11 +22,12 @@ from blueprints.shared.problems import FieldProblem
 from tenants import TenantRef
 from tenants.db import db, utcnow
 from tenants.models import Tenant
-from tenants.retention import DELETION_GRACE
+from tenants.retention import DELETION_GRACE, END_OF_SERVICE, END_OF_SERVICE_CHOICES_MONTHS, add_months
 
 CLOSED_ACTION = "organization.closed"
 DELETION_ACTION = "organization.deletion_requested"
 UNDONE_ACTION = "organization.deletion_undone"
+KEEPING_ACTION = "organization.keeping_chosen"
 
 
 class ClosingProblem(FieldProblem):
@@ -87,3 +90,41 @@ def undo_deletion(tenant: TenantRef, actor: Actor, *, now: datetime | None = Non
         end_of_service_at=tenant.end_of_service_at if closed_first else None,
     )
     record(actor, UNDONE_ACTION, object_type="organization", object_id=tenant.id)
+
+
+def keeping_months(tenant: TenantRef) -> int:
+    """How many months after its end of service the organization's data is kept."""
+    return tenant.keep_months or END_OF_SERVICE.amount * 12
+
+
+def choose_keeping(
+    tenant: TenantRef, actor: Actor, *, months: int | None, now: datetime | None = None
+) -> None:
+    """Keep the data ``months`` after the end of service instead of the 3 years (None: back to the 3 years).
+    A period that would end within the deletion's grace is refused: that is a deletion, asked for as one."""
+    now = now or utcnow()
+    if tenant.deletion_requested_at is not None:
+        raise ClosingProblem("keep_months", _("Its deletion is already asked for."))
+    if months is not None and months not in END_OF_SERVICE_CHOICES_MONTHS:
+        raise ClosingProblem("keep_months", _("Pick one of the periods offered."))
+    if months is not None and tenant.end_of_service_at is not None:
+        ends = add_months(tenant.end_of_service_at, months)
+        if ends < now + DELETION_GRACE:
+            raise ClosingProblem(
+                "keep_months",
+                _(
+                    "That period would end less than 7 days from now: to delete everything sooner, ask for the"
+                    " deletion below."
+                ),
+            )
+    if months == tenant.keep_months:
+        return
+    _set(tenant, keep_months=months)
+    record(
+        actor,
+        KEEPING_ACTION,
+        object_type="organization",
+        object_id=tenant.id,
+        months=months or END_OF_SERVICE.amount * 12,
+        previous=keeping_months(tenant),
+    )

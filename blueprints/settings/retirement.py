@@ -14,22 +14,21 @@ from sqlalchemy import delete, or_, select, update
 from tenants import TenantRef, tenant_scope
 from tenants.db import db, utcnow
 from tenants.models import DELETED, Tenant
-from tenants.retention import DELETION_GRACE, END_OF_SERVICE_WARNINGS_DAYS, END_OF_SERVICE_YEARS
-
-
-def _years_later(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year + years, day=28)
+from tenants.retention import DELETION_GRACE, END_OF_SERVICE, END_OF_SERVICE_WARNINGS_DAYS, add_months
 
 
 def end_of_keeping(tenant) -> datetime | None:
-    return _years_later(tenant.end_of_service_at, END_OF_SERVICE_YEARS) if tenant.end_of_service_at else None
+    """When the data of a closed organization goes: 3 years after its end of service, or the shorter period its
+    admins chose (``keep_months``)."""
+    if tenant.end_of_service_at is None:
+        return None
+    if tenant.keep_months:
+        return add_months(tenant.end_of_service_at, tenant.keep_months)
+    return END_OF_SERVICE.after(tenant.end_of_service_at)
 
 
 def drop_due_at(tenant) -> datetime | None:
-    """When the organization is to be dropped: the sooner of its deletion's grace and its 3 years."""
+    """When the organization is to be dropped: the sooner of its deletion's grace and its period."""
     moments = [m for m in (end_of_keeping(tenant),) if m is not None]
     if tenant.deletion_requested_at is not None:
         moments.append(tenant.deletion_requested_at + DELETION_GRACE)
