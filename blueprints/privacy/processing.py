@@ -251,6 +251,12 @@ class Line:
     periods: list[tuple[str, str, str]]  # (what, how long, then)
 
 
+def keeping(keep_months: int | None, language: str) -> str:
+    """How long the organization's data is kept after its end of service, in words: the period it chose, or
+    the registry's."""
+    return words(keep_months, MONTHS, language) if keep_months else END_OF_SERVICE.words(language)
+
+
 def lines(language: str, keep_months: int | None = None) -> list[Line]:
     """Every activity, with its periods; the end of service's as the organization chose it."""
     result = []
@@ -258,9 +264,7 @@ def lines(language: str, keep_months: int | None = None) -> list[Line]:
         periods = []
         for key in activity.periods:
             period = PERIODS[key]
-            length = period.words(language)
-            if period is END_OF_SERVICE and keep_months:
-                length = words(keep_months, MONTHS, language)
+            length = keeping(keep_months, language) if period is END_OF_SERVICE else period.words(language)
             periods.append((period.data(language), length, period.end(language)))
         result.append(
             Line(

@@ -10,7 +10,6 @@ from blueprints.accounts.auth import admin_required
 from blueprints.accounts.models import organization
 from blueprints.privacy import policy_versions, processing
 from blueprints.privacy.defaults import CONTACT
-from blueprints.settings import closing
 from blueprints.settings.views import bp
 from blueprints.shared.cells import write_csv
 from tenants import current_tenant
@@ -36,7 +35,7 @@ def processing_record():
         security=processing.SECURITY[1 if language == "en" else 0],
         sub_processors=rows,
         transfers=processing.transfers(rows, language),
-        keep_months=closing.keeping_months(tenant),
+        keeping=processing.keeping(tenant.keep_months, language),
         processor=processing.PROCESSOR,
         dpo=CONTACT,
         language=language,
