@@ -24,6 +24,7 @@ def register_areas() -> None:
     from blueprints.staff import models as staff_models
     from blueprints.support import models as support_models
     from blueprints.tasks import models as tasks_models
+    from blueprints.tracking import models as tracking_models
     from blueprints.trainings import models as trainings_models
     from tenants.schema import register_models, register_seed
 
@@ -44,6 +45,7 @@ def register_areas() -> None:
         changelog_models,
         breaches_models,
         rights_models,
+        tracking_models,
     )
     register_seed("platform", ensure_defaults)
     # The kinds of periodic work, declared where their due moment is computed (tenants/work.py): known to
@@ -95,6 +97,9 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.support.views import bp as support_requests
     from blueprints.tasks.views import bp as tasks
     from blueprints.today.views import bp as today
+    from blueprints.tracking import justification_views  # noqa: F401 - routes on the tracking blueprint
+    from blueprints.tracking.trainee_views import bp as tracking_trainee
+    from blueprints.tracking.views import bp as tracking
     from blueprints.trainings import timetable_views  # noqa: F401 - routes on the trainings blueprint
     from blueprints.trainings.views import bp as trainings
 
@@ -113,6 +118,8 @@ def register_blueprints(app: Flask) -> None:
         support_requests,
         security_notices,
         rights,
+        tracking,
+        tracking_trainee,
         privacy,
     ):
         app.register_blueprint(bp)

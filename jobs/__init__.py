@@ -75,6 +75,8 @@ SCHEDULE = (
     Periodic("sweep-breach-notices", "jobs.platform_mail.sweep_breach_notices", 600, MESSAGING),
     Periodic("purge-diagnostics", "jobs.diagnostics.purge_diagnostics", 86400),
     _each_tenant("anonymise-kept-evidence", "jobs.rights.anonymise_kept_evidence", 86400),
+    _each_tenant("absence-follow-up", "jobs.tracking.run_followup", 3600, MESSAGING),
+    _each_tenant("purge-absence-proofs", "jobs.tracking.purge_absence_proofs", 86400),
     _each_tenant("send-certificates", "jobs.documents.send_due_certificates", 3600, DOCUMENTS),
     _each_tenant("refresh-statistics", "jobs.statistics.refresh_stats", 3600),
 )

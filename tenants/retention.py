@@ -174,6 +174,20 @@ _REGISTRY = (
         "purge-stale-files",
     ),
     Period(
+        "absence_proofs",
+        12,
+        MONTHS,
+        ORGANIZATION,
+        "Les justificatifs d'absence (un certificat médical peut être une donnée de santé : administrateurs"
+        " seulement)",
+        "Proofs of absence (a medical certificate may be health data: administrators only)",
+        "après la fin de leur session, ou plus si l'organisme l'a choisi, puis le justificatif est supprimé ; la"
+        " justification elle-même reste.",
+        "after their session ended, or longer if the organization chose so, then the proof is deleted; the"
+        " justification itself stays.",
+        "purge-absence-proofs",
+    ),
+    Period(
         "sms_receipts",
         30,
         DAYS,
@@ -324,5 +338,7 @@ END_OF_SERVICE_YEARS = END_OF_SERVICE.amount
 END_OF_SERVICE_WARNINGS_DAYS = (30, 7)
 # The shorter periods an organization may choose instead of the 3 years, in months (None keeps the 3 years).
 END_OF_SERVICE_CHOICES_MONTHS = (24, 12, 6, 3, 1)
+# The longer periods an organization may keep absence proofs, in months (12 by default: PERIODS["absence_proofs"]).
+ABSENCE_PROOF_CHOICES_MONTHS = (12, 24, 36)
 # How long an admin may keep a person's attendance evidence past an erasure, as their funders require.
 EVIDENCE_HOLD_YEARS = (3, 6, 10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Time, select, true
+from sqlalchemy import ForeignKey, String, Time, false, select, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, TenantBase, UTCDateTime, utcnow
@@ -138,6 +138,17 @@ class Organization(TenantBase):
     # Whether Emarge support may see the organization's pages: off, on-request (an admin's grant is needed,
     # blueprints/support/) or always.
     support_access: Mapped[str] = mapped_column(String(20), default="on-request", server_default="on-request")
+    # Attendance tracking (blueprints/tracking/): the rate a trainee must reach (80 %, the CPF full-payment
+    # line; a training may set its own), the consecutive absences that put a trainee "at risk", the follow-up
+    # rule (on for sessions over 2 days: a justification asked after the first unjustified absence, the admins
+    # and the employer contact warned after this many), whether the Alsace-Moselle public holidays apply, and
+    # how long absence proofs are kept after their session (tenants/retention.py, absence_proofs).
+    attendance_threshold: Mapped[int] = mapped_column(default=80, server_default="80")
+    risk_absences: Mapped[int] = mapped_column(default=2, server_default="2")
+    followup_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    followup_absences: Mapped[int] = mapped_column(default=2, server_default="2")
+    alsace_moselle: Mapped[bool] = mapped_column(default=False, server_default=false())
+    proof_keep_months: Mapped[int] = mapped_column(default=12, server_default="12")
 
 
 def organization() -> Organization | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import BigID, PlatformBase, TenantBase, UTCDateTime, utcnow
@@ -63,6 +64,9 @@ class Document(TenantBase):
     requested_by_name: Mapped[str | None] = mapped_column(String(200))
     task_id: Mapped[int | None] = mapped_column(BigID)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The hours a certificate states, stored when it is issued (the anomaly checks compare them with the hours
+    # attended since).
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
 
 
 class PaperSheet(TenantBase):

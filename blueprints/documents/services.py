@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 import zipfile
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -162,6 +163,7 @@ def _seal(
     notes: list[str],
     actor: Actor,
     task_id: int | None,
+    hours: Decimal | None = None,
 ) -> Document:
     """Store ``data`` with its SHA-256 and index its code on the platform, in the caller's transaction."""
     blob = storage().put(data, content_type=content_type, filename=filename)
@@ -186,6 +188,7 @@ def _seal(
         requested_by_user_id=actor.user_id,
         requested_by_name=actor.label[:200],
         task_id=task_id,
+        hours=hours,
     )
     db.session.add(document)
     db.session.flush()
@@ -272,7 +275,22 @@ def issue_document(
         notes=list(rendered.notes or ()),
         actor=actor,
         task_id=task_id,
+        hours=_stated_hours(kind, session, participant),
     )
+
+
+def _stated_hours(kind: str, session: TrainingSession, participant: Participant | None) -> Decimal | None:
+    """The hours a certificate states (those attended), kept on the document for the anomaly checks."""
+    if kind != CERTIFICATE or participant is None:
+        return None
+    from blueprints.signing.models import Attendance
+
+    minutes = db.session.scalar(
+        select(func.coalesce(func.sum(Attendance.attended_minutes), 0))
+        .join(Slot, Slot.id == Attendance.slot_id)
+        .where(Slot.session_id == session.id, Attendance.participant_id == participant.id)
+    )
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
 
 
 def session_batch(session: TrainingSession) -> list[dict]:

@@ -63,6 +63,10 @@ class Enrollment(TenantBase):
     funder: Mapped[str] = mapped_column(String(20), default="employer")
     funder_reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The trainee's employer contact, optional, for one purpose only: to be warned of repeated unjustified
+    # absences by the follow-up rule (blueprints/tracking/followup.py).
+    employer_contact_name: Mapped[str | None] = mapped_column(String(200))
+    employer_contact_email: Mapped[str | None] = mapped_column(String(254))
 
     session: Mapped[TrainingSession] = relationship()
     participant = relationship("Participant")

@@ -97,6 +97,38 @@ ACTIVITIES = (
         ("end_of_service", "task_files"),
     ),
     Activity(
+        "absences",
+        ("Suivi des absences", "Absence follow-up"),
+        (
+            "Suivre l'assiduité individuelle et collective, recueillir les justifications d'absence et prévenir"
+            " le stagiaire, les administrateurs et le contact employeur des absences répétées (Qualiopi,"
+            " indicateur 12).",
+            "Track attendance individually and collectively, collect justifications of absence and tell the"
+            " trainee, the administrators and the employer contact of repeated absences (Qualiopi, indicator 12).",
+        ),
+        (LEGITIMATE_INTEREST, LEGAL_OBLIGATION),
+        (
+            "Procédure de suivi des absences attendue des organismes certifiés Qualiopi ; justifier des"
+            " réalisations partielles auprès des financeurs.",
+            "The absence procedure expected of Qualiopi-certified organizations; justifying partial completion"
+            " to funders.",
+        ),
+        ("Stagiaires ; contact employeur de l'inscription.", "Trainees; the enrolment's employer contact."),
+        (
+            "Absences et retards, motif et texte de la justification, justificatif (qui peut être une donnée de"
+            " santé : administrateurs seulement, jamais les formateurs), étapes du suivi, nom et e-mail du contact"
+            " employeur.",
+            "Absences and lateness, the justification's reason and text, its proof (which may be health data:"
+            " administrators only, never facilitators), the follow-up steps, the employer contact's name and"
+            " email.",
+        ),
+        (
+            "Les administrateurs ; le contact employeur pour les absences répétées non justifiées.",
+            "Administrators; the employer contact for repeated unjustified absences.",
+        ),
+        ("absence_proofs", "message_log", "end_of_service"),
+    ),
+    Activity(
         "invitations",
         ("Liens de signature, convocations et rappels", "Signing links, invitations and reminders"),
         (

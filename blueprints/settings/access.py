@@ -48,7 +48,7 @@ def check():
     if tenant is None or not tenant.closed or request.endpoint is None:
         return None
     endpoint = request.endpoint
-    if endpoint in LINK_PAGES or endpoint.startswith("my_data."):
+    if endpoint in LINK_PAGES or endpoint.startswith(("my_data.", "tracking_trainee.")):
         return _closed_page(410)
     if current_user.is_authenticated and not current_user.is_admin and endpoint not in ("accounts.logout",):
         return _closed_page(403)

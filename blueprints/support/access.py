@@ -124,6 +124,7 @@ def _never(kind: str) -> str:
         sessions.LINK: _("opening a trainee's or a facilitator's personal link"),
         sessions.NOTICE: _("acknowledging a security notice on behalf of the organization's admins"),
         sessions.ERASE: _("erasing a person's data"),
+        sessions.HEALTH: _("opening or deciding on the proof of an absence, which may be health data"),
     }[kind]
 
 

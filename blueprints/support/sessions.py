@@ -47,6 +47,7 @@ TOUCH_EVERY = timedelta(seconds=30)
 SIGN, DOCUMENT, ACCOUNT, EXPORT, LINK = "sign", "document", "account", "export", "link"
 NOTICE = "notice"
 ERASE = "erase"
+HEALTH = "health"
 NEVER = {
     # Signing or marking attendance as anyone, signing a half-day off or closing it.
     "signing.kiosk": SIGN,
@@ -72,6 +73,10 @@ NEVER = {
     "security_notices.acknowledge": NOTICE,
     # Erasing a person's data: the organization's decision on the person's request, never support's.
     "rights.erase_participant": ERASE,
+    # The proof of an absence may be health data (a medical certificate): the organization's admins alone.
+    "tracking.proof": HEALTH,
+    # Deciding on a trainee's justification of absence: the organization's decision.
+    "tracking.decide": HEALTH,
     # Spreadsheets, archives and a person's data leaving the organization.
     "audit.export": EXPORT,
     "participants.export": EXPORT,
@@ -89,8 +94,10 @@ NEVER = {
     "signing.facilitator_entry": LINK,
     "signing.link_qr": LINK,
     "documents.trainee_download": LINK,
+    "tracking_trainee.page": LINK,
+    "tracking_trainee.justify": LINK,
 }
-ANY_METHOD = frozenset({EXPORT, LINK})
+ANY_METHOD = frozenset({EXPORT, LINK, HEALTH})
 # Downloads refused whatever the endpoint: a spreadsheet or an archive is data leaving the organization.
 EXPORT_TYPES = frozenset(
     {

@@ -45,6 +45,8 @@ class Training(TenantBase):
     nature: Mapped[str] = mapped_column(String(40), default=TRAINING_ACTION)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The attendance rate its trainees must reach, when not the organization's (blueprints/tracking/).
+    attendance_threshold: Mapped[int | None] = mapped_column()
 
     sessions: Mapped[list[TrainingSession]] = relationship(
         back_populates="training", order_by="TrainingSession.start_date"

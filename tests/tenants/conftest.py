@@ -19,7 +19,7 @@ class Twins:
 # finished with a file to download, participant 1 is enrolled (enrollment 1) in session 1 of training 1, which
 # has slot 1, login 1 is a signed-in browser of the admin. Only the tenant tells alpha's from beta's. URL arguments the isolation walk knows how to fill:
 # Text arguments the walk fills with a value every organization has: a help page.
-TEXT_ARGS = {"area": "today"}
+TEXT_ARGS = {"area": "today", "fmt": "csv"}
 FILLED_ARGS = (
     "user_id",
     "task_id",
@@ -38,6 +38,7 @@ FILLED_ARGS = (
     "group_id",
     "entry_id",
     "breach_id",
+    "justification_id",
 )
 
 
@@ -110,8 +111,23 @@ def add_objects(app, tenant: TenantRef, user_id: int) -> None:
             kind=ACCESS, participant_id=participant.id, received_on=today, due_on=today, message="paul's data"
         )
         db.session.add(rights)
+        from blueprints.tracking.models import Justification
+
+        proof = storage().put(b"%PDF-1.4 proof", content_type="application/pdf", filename="proof.pdf")
+        justification = Justification(
+            slot_id=slot.id,
+            participant_id=participant.id,
+            reason="illness",
+            text="flu",
+            proof_blob_id=int(proof.key),
+            proof_content_type="application/pdf",
+        )
+        db.session.add(justification)
         db.session.flush()
-        assert (message.id, login.login_id, grant.id, rights.id) == (1, 1, 1, 1), (message.id, login.login_id)
+        assert (message.id, login.login_id, grant.id, rights.id, justification.id) == (1, 1, 1, 1, 1), (
+            message.id,
+            login.login_id,
+        )
         made = (task.id, training.id, session.id, slot.id, participant.id)
         db.session.commit()
     assert made == (1, 1, 1, 1, 1), made

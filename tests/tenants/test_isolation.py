@@ -39,6 +39,8 @@ EXCLUSIONS = {
     "my_data.ask_export": "a trainee's export asked from their personal link; the token decides",
     "my_data.download": "a trainee's export downloaded through their personal link; the token decides",
     "documents.trainee_download": "a trainee's own document through their personal link; the token decides",
+    "tracking_trainee.page": "a trainee's absences, from their personal link; the token decides (tests/tracking)",
+    "tracking_trainee.justify": "a trainee's justification, from their personal link; the token decides",
 }
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
