@@ -34,6 +34,7 @@ def tracked(
     title: str = "Safety at work",
     employer: dict[str, str] | None = None,
     restricted: set[str] = frozenset(),
+    reuse: dict[str, int] | None = None,
 ) -> Tracked:
     """Two 3-hour half-days a day (9:00–12:00 and 13:00–16:00 UTC), each signed off unless not in
     ``signed_off`` (None: every one that has ended)."""
@@ -65,13 +66,17 @@ def tracked(
                 )
         found = {}
         for name in people:
+            if reuse and name in reuse:
+                with db.session.no_autoflush:
+                    found[name] = db.session.get(Participant, reuse[name])
+                continue
             found[name] = Participant(
                 first_name=name,
                 last_name="Doe",
                 email=f"{name.lower()}@trainee.fr",
                 processing_restricted=name in restricted,
             )
-        db.session.add_all([*slots, *found.values()])
+        db.session.add_all([*slots, *(p for p in found.values() if p.id is None)])
         db.session.flush()
         for name, person in found.items():
             contact = (employer or {}).get(name)
