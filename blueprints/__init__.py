@@ -97,7 +97,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.support.views import bp as support_requests
     from blueprints.tasks.views import bp as tasks
     from blueprints.today.views import bp as today
-    from blueprints.tracking import justification_views  # noqa: F401 - routes on the tracking blueprint
+    from blueprints.tracking import (  # noqa: F401 - routes on the tracking blueprint
+        justification_views,
+        reports_views,
+    )
     from blueprints.tracking.trainee_views import bp as tracking_trainee
     from blueprints.tracking.views import bp as tracking
     from blueprints.trainings import timetable_views  # noqa: F401 - routes on the trainings blueprint
