@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
         closing_views,
         processing_views,
         support_views,
+        tracking_views,
     )
 
     closing_access.init_app(app)

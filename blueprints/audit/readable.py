@@ -58,6 +58,9 @@ ACTIONS = {
     "organization.deletion_requested": _l("Deletion of the organization asked for"),
     "organization.deletion_undone": _l("Deletion of the organization undone"),
     "organization.keeping_chosen": _l("Retention after the end of service chosen"),
+    "organization.tracking_settings_updated": _l("Attendance tracking settings changed"),
+    "justification.submitted": _l("Justification of absence sent"),
+    "justification.decided": _l("Justification of absence decided"),
     "organization.support_access_changed": _l("Support access setting changed"),
     "support_grant.created": _l("Access given to Emarge support"),
     "support_grant.revoked": _l("Access of Emarge support revoked"),
@@ -172,6 +175,7 @@ FAMILIES = {
     "audit": _l("Audit trail"),
     "task": _l("Background tasks"),
     "rights_request": _l("Personal-data requests"),
+    "justification": _l("Attendance"),
 }
 SHOWN_NAMES = 3
 

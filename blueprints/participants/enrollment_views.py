@@ -204,7 +204,16 @@ def update_enrollment(session_id: int, enrollment_id: int):
     form = EnrollmentEditForm()
     if form.validate_on_submit():
         try:
-            services.update_enrollment(item, form.funder.data, form.funder_reference.data, request_actor())
+            services.update_enrollment(
+                item,
+                form.funder.data,
+                form.funder_reference.data,
+                request_actor(),
+                contact_name=form.employer_contact_name.data,
+                contact_email=form.employer_contact_email.data,
+            )
+        except services.ContactProblem as error:
+            form.employer_contact_email.errors.append(str(error))
         except ParticipantError as error:
             form.funder.errors.append(str(error))
         else:

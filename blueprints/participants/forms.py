@@ -66,7 +66,15 @@ class EnrollmentAddForm(FlaskForm):
 
 
 class EnrollmentEditForm(EnrollmentAddForm):
-    pass
+    employer_contact_name = StringField(_l("Employer contact"), validators=[Optional(), Length(max=200)])
+    employer_contact_email = StringField(
+        _l("Employer contact's email"),
+        description=_l(
+            "Optional, for one purpose only: to be warned of this trainee's repeated unjustified absences by "
+            "the follow-up of absences."
+        ),
+        validators=[Optional(), Length(max=254)],
+    )
 
 
 class ImportUploadForm(FlaskForm):

@@ -3,6 +3,7 @@ commits."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -42,6 +43,10 @@ class ParticipantError(Exception):
 
 class DuplicateEmail(ParticipantError):
     pass
+
+
+class ContactProblem(ParticipantError):
+    """The employer contact's address refused."""
 
 
 # --- values ------------------------------------------------------------------------------------------------
@@ -335,14 +340,33 @@ def enroll(
     return enrollment
 
 
-def update_enrollment(enrollment: Enrollment, funder: str, reference: str | None, actor: Actor) -> bool:
+def update_enrollment(
+    enrollment: Enrollment,
+    funder: str,
+    reference: str | None,
+    actor: Actor,
+    *,
+    contact_name: str | None = None,
+    contact_email: str | None = None,
+) -> bool:
+    """Change who pays, the file reference, and the employer contact (kept as it was when not given)."""
     _check_funder(funder)
     reference = (reference or "").strip() or None
-    before = {"funder": enrollment.funder, "funder_reference": enrollment.funder_reference}
-    after = {"funder": funder, "funder_reference": reference}
+    names = ("funder", "funder_reference", "employer_contact_name", "employer_contact_email")
+    if contact_name is None and contact_email is None:
+        contact_name, contact_email = enrollment.employer_contact_name, enrollment.employer_contact_email
+    contact_name = (contact_name or "").strip() or None
+    contact_email = (contact_email or "").strip().lower() or None
+    if contact_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact_email):
+        raise ContactProblem(_l("The employer contact's email address is not valid."))
+    before = {name: getattr(enrollment, name) for name in names}
+    after = dict(zip(names, (funder, reference, contact_name, contact_email), strict=True))
     if before == after:
         return False
-    enrollment.funder, enrollment.funder_reference = funder, reference
+    for name, value in after.items():
+        setattr(enrollment, name, value)
+    changed = [name for name in names if before[name] != after[name]]
+    before, after = {n: before[n] for n in changed}, {n: after[n] for n in changed}
     record(actor, "enrollment.updated", enrollment, before=before, after=after)
     return True
 

@@ -93,6 +93,11 @@ class TrainingEditForm(FlaskForm):
     objectives = TextAreaField(
         _l("Objectives"), filters=[_none_if_blank], validators=[Optional(), Length(max=5000)]
     )
+    attendance_threshold = IntegerField(
+        _l("Attendance threshold (%)"),
+        description=_l("The rate its trainees must reach; empty: the organization's."),
+        validators=[Optional(), NumberRange(min=1, max=100, message=_l("Between 1 and 100."))],
+    )
     planned_hours = DecimalField(
         _l("Planned hours"),
         places=2,

@@ -34,7 +34,15 @@ class PlanningError(Exception):
 
 # --- trainings -----------------------------------------------------------------------------------------------
 
-TRAINING_FIELDS = ("title", "reference", "objectives", "planned_hours", "modality", "nature")
+TRAINING_FIELDS = (
+    "title",
+    "reference",
+    "objectives",
+    "planned_hours",
+    "modality",
+    "nature",
+    "attendance_threshold",
+)
 
 
 @dataclass
@@ -45,11 +53,17 @@ class TrainingData:
     planned_hours: Decimal
     modality: str
     nature: str
+    # The rate its trainees must reach, when not the organization's (blueprints/tracking/).
+    attendance_threshold: int | None = None
 
 
 def _check_training(data: TrainingData) -> None:
     if data.modality not in MODALITIES:
         raise PlanningError(_l("Unknown modality."), "modality")
+    if data.attendance_threshold is not None and not 1 <= data.attendance_threshold <= 100:
+        raise PlanningError(
+            _l("A threshold between 1 and 100 %, or empty for the organization's."), "attendance_threshold"
+        )
     if data.nature not in NATURES:
         raise PlanningError(_l("Unknown nature of action."), "nature")
 
