@@ -17,7 +17,18 @@ SLOT_SHEET = "slot_sheet"  # one half-day
 BLANK_SLOT_SHEET = "blank_slot_sheet"  # paper fallback: roster with empty boxes
 CERTIFICATE = "certificate"  # certificat de réalisation
 SESSION_ARCHIVE = "session_archive"  # ZIP of a session's documents
-KINDS = (SESSION_SHEET, PARTICIPANT_SHEET, SLOT_SHEET, BLANK_SLOT_SHEET, CERTIFICATE, SESSION_ARCHIVE)
+FOLLOWUP_RECORD = "followup_record"  # the absence follow-up of a session (Qualiopi evidence), admins only
+KINDS = (
+    SESSION_SHEET,
+    PARTICIPANT_SHEET,
+    SLOT_SHEET,
+    BLANK_SLOT_SHEET,
+    CERTIFICATE,
+    SESSION_ARCHIVE,
+    FOLLOWUP_RECORD,
+)
+# Documents only admins see: they name the reasons of absences.
+ADMIN_KINDS = (FOLLOWUP_RECORD,)
 
 
 def subject_key(session_id: int, *, participant_id: int | None = None, slot_id: int | None = None) -> str:

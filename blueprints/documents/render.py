@@ -25,6 +25,7 @@ from blueprints.documents.facts import Column, Facts, Person, RenderError, as_ut
 from blueprints.documents.models import (
     BLANK_SLOT_SHEET,
     CERTIFICATE,
+    FOLLOWUP_RECORD,
     PARTICIPANT_SHEET,
     SESSION_SHEET,
     SLOT_SHEET,
@@ -41,7 +42,7 @@ from blueprints.trainings.models import (
 logger = logging.getLogger(__name__)
 
 
-KINDS = (SESSION_SHEET, PARTICIPANT_SHEET, SLOT_SHEET, BLANK_SLOT_SHEET, CERTIFICATE)
+KINDS = (SESSION_SHEET, PARTICIPANT_SHEET, SLOT_SHEET, BLANK_SLOT_SHEET, CERTIFICATE, FOLLOWUP_RECORD)
 TEMPLATES = {kind: f"pdf/{kind}.html" for kind in KINDS}
 
 # The session sheet's grid: slot columns and participant rows per page, so 60 × 20 stays legible.
@@ -119,6 +120,13 @@ def _check_subject(kind: str, participant, slot) -> None:
         raise RenderError(f"a {kind} is about one slot")
 
 
+def _followup(session, now):
+    from blueprints.accounts.models import organization
+    from blueprints.tracking.record import followup_record
+
+    return followup_record(session, organization(), now)
+
+
 def _build(
     kind, *, session, participant=None, slot=None, stamp: Stamp, language: str
 ) -> tuple[str, list[str]]:
@@ -168,6 +176,7 @@ def _build(
             page_number=Markup("<pdf:pagenumber />"),
             page_count=Markup("<pdf:pagecount />"),
             notes=facts.notes.items,
+            followup=_followup(session, stamp.issued_at) if kind == FOLLOWUP_RECORD else None,
         )
     return html, list(facts.notes.items)
 

@@ -21,8 +21,10 @@ from sqlalchemy import func, select
 
 from blueprints.audit.services import Actor, record
 from blueprints.documents.models import (
+    ADMIN_KINDS,
     BLANK_SLOT_SHEET,
     CERTIFICATE,
+    FOLLOWUP_RECORD,
     KINDS,
     PARTICIPANT_SHEET,
     SESSION_ARCHIVE,
@@ -80,6 +82,7 @@ def kind_label(kind: str) -> str:
         BLANK_SLOT_SHEET: _l("Blank sheet to sign on paper"),
         CERTIFICATE: _l("Certificate of completion"),
         SESSION_ARCHIVE: _l("All documents of the session (ZIP)"),
+        FOLLOWUP_RECORD: _l("Absence follow-up record"),
     }
     return str(labels.get(kind, kind))
 
@@ -374,7 +377,7 @@ def issue_archive(
 
     Stored and sealed like any document, with its own code; it is a new version each time.
     """
-    members = [d for d in latest_documents(session.id) if d.kind != SESSION_ARCHIVE]
+    members = [d for d in latest_documents(session.id) if d.kind not in (SESSION_ARCHIVE, *ADMIN_KINDS)]
     key = subject_key(session.id)
     version = next_version(SESSION_ARCHIVE, key)
     code = _free_code()

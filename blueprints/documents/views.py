@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from blueprints.documents import paper_sheets, services
 from blueprints.documents.models import (
+    ADMIN_KINDS,
     BLANK_SLOT_SHEET,
     CERTIFICATE,
+    FOLLOWUP_RECORD,
     PARTICIPANT_SHEET,
     SESSION_ARCHIVE,
     SESSION_SHEET,
@@ -42,7 +44,15 @@ from tenants import current_tenant
 from tenants.db import db
 
 bp = Blueprint("documents", __name__, url_prefix="/<org>")
-KIND_ORDER = (SESSION_SHEET, CERTIFICATE, PARTICIPANT_SHEET, SLOT_SHEET, BLANK_SLOT_SHEET, SESSION_ARCHIVE)
+KIND_ORDER = (
+    SESSION_SHEET,
+    CERTIFICATE,
+    PARTICIPANT_SHEET,
+    SLOT_SHEET,
+    BLANK_SLOT_SHEET,
+    SESSION_ARCHIVE,
+    FOLLOWUP_RECORD,
+)
 
 
 @bp.app_template_global()
@@ -128,13 +138,10 @@ def _grouped(documents: list[Document]) -> list[tuple[str, list[list[Document]]]
 
 
 def _session_context(session: TrainingSession) -> dict:
-    documents = list(
-        db.session.scalars(
-            select(Document)
-            .where(Document.session_id == session.id)
-            .order_by(Document.subject_key, Document.id)
-        )
-    )
+    query = select(Document).where(Document.session_id == session.id)
+    if not current_user.is_admin:
+        query = query.where(Document.kind.not_in(ADMIN_KINDS))
+    documents = list(db.session.scalars(query.order_by(Document.subject_key, Document.id)))
     return dict(
         session=session,
         training=session.training,
@@ -160,6 +167,8 @@ def session_documents(session_id: int):
 def generate(session_id: int):
     session = session_or_404(current_user, session_id)
     kind = request.form.get("kind", "")
+    if kind in ADMIN_KINDS and not current_user.is_admin:
+        abort(403)
     if kind == "all":
         items = services.session_batch(session)
         label = _("All documents of the session")
@@ -259,6 +268,8 @@ def _send(blob_key: str, filename: str, content_type: str):
 def download(document_id: int):
     document = db.session.get(Document, document_id) or abort(404)
     session_or_404(current_user, document.session_id)
+    if document.kind in ADMIN_KINDS and not current_user.is_admin:
+        abort(404)
     return _send(document.blob_key, document.filename, document.content_type)
 
 

@@ -22,6 +22,7 @@ WHAT = {
     "blank_slot_sheet": _p("file name", "blank-half-day-sheet"),
     "certificate": _p("file name", "certificate"),
     "session_archive": _p("file name", "documents"),
+    "followup_record": _p("file name", "absence-follow-up"),
     "attendance_export": _p("file name", "attendance"),
     "roster": _p("file name", "roster"),
     "directory": _p("file name", "participants"),

@@ -295,3 +295,50 @@ def test_proofs_are_deleted_a_year_after_their_session_and_the_justification_sta
         rows = {j.participant_id: j for j in db.session.scalars(select(Justification))}
         assert rows[old.people["Olga"]].proof_blob_id is None and rows[old.people["Olga"]].proof_purged_at
         assert rows[recent.people["Rita"]].proof_blob_id is not None
+
+
+def test_the_follow_up_record_is_a_sealed_pdf_for_admins_only(app, admin_client, smtp_server):
+    import io
+
+    from pypdf import PdfReader
+
+    from blueprints.documents.models import FOLLOWUP_RECORD, Document
+    from jobs.tracking import run_followup
+    from tenants import tenant_scope
+    from tenants.db import db
+    from tenants.storage import storage
+
+    admin, acme, days = three_days(app, admin_client)
+    world = tracked(
+        app,
+        acme,
+        days=days,
+        people=["Alice"],
+        facilitator_email="fred@acme.fr",
+        marks={("Alice", 0): ("late", 150, 30, 0)},
+    )
+    token_for(app, acme, world.session_id, world.people["Alice"])
+    with app.app_context():
+        run_followup(acme.id)
+    fred = client_of(app, "acme", "fred@acme.fr")
+    assert (
+        fred.post(
+            f"/acme/sessions/{world.session_id}/documents/generate", data={"kind": FOLLOWUP_RECORD}
+        ).status_code
+        == 403
+    )
+    made = admin.post(f"/acme/sessions/{world.session_id}/documents/generate", data={"kind": FOLLOWUP_RECORD})
+    assert made.status_code in (302, 303)
+    run_jobs(app)
+    with tenant_scope(acme, app):
+        document = db.session.scalars(select(Document).where(Document.kind == FOLLOWUP_RECORD)).one()
+        document_id, code = document.id, document.verification_code
+        _blob, data = storage().get(document.blob_key)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Absence follow-up record" in text and "Alice Doe" in text and "asked for a justification" in text
+    assert "+30 min" in text and code in text
+    assert admin.get(f"/acme/documents/{document_id}/download").status_code == 200
+    assert fred.get(f"/acme/documents/{document_id}/download").status_code == 404
+    assert "followup_record" not in fred.get(f"/acme/sessions/{world.session_id}/documents").get_data(
+        as_text=True
+    )
