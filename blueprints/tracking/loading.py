@@ -137,6 +137,7 @@ def session_grid(session: TrainingSession, org, now: datetime) -> Grid:
 @dataclass
 class SessionLine:
     session: TrainingSession
+    title: str  # the training's, read with the session (a page renders after its rows may have expired)
     enrollment: Enrollment
     slots: list[SlotFacts]
     marks: list[Mark | None]
@@ -176,6 +177,7 @@ def participant_sessions(participant: Participant, org, now: datetime, visible=N
         lines.append(
             SessionLine(
                 session,
+                training.title,
                 enrollment,
                 own_slots,
                 [own.get(s.id) for s in own_slots],

@@ -224,14 +224,11 @@ def _names(findings) -> tuple[dict, dict]:
 
     pids = {p for f in findings for p in f.participant_ids}
     uids = {u for f in findings for u in f.user_ids}
-    names = (
-        {p.id: p.full_name for p in db.session.scalars(select(Participant).where(Participant.id.in_(pids)))}
-        if pids
-        else {}
-    )
-    users = (
-        {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(uids)))} if uids else {}
-    )
+    # Both asked whatever the findings: the page sends as many statements for none as for many.
+    names = {
+        p.id: p.full_name for p in db.session.scalars(select(Participant).where(Participant.id.in_(pids)))
+    }
+    users = {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(uids)))}
     return names, users
 
 

@@ -178,7 +178,7 @@ def participant_attendance_export(participant_id: int, fmt: str):
         f = line.figures
         rows.append(
             [
-                line.session.training.title,
+                line.title,
                 line.session.start_date.isoformat(),
                 line.session.end_date.isoformat(),
                 f.planned_slots,
