@@ -142,6 +142,10 @@ def ensure_demo(now: datetime | None = None) -> bool:
 
             add_rights_requests(now or utcnow(), ref, PEOPLE[0][0])
             db.session.commit()
+            from blueprints.demo.tracking import add_tracking
+
+            add_tracking(now or utcnow(), ref, PEOPLE[0][0], PEOPLE[1][0])
+            db.session.commit()
     except BaseException:
         logger.exception("demo showcase failed: dropping the demo organization")
         drop(ref)

@@ -62,9 +62,10 @@ def test_the_demo_holds_a_showcase(demo):
     from tenants.db import db
 
     counts = _counts(demo)
-    assert counts["trainings"] == 1 and counts["sessions"] == 2 and counts["slots"] == 8
-    assert counts["participants"] == 8 and counts["enrollments"] == 16
-    assert counts["signed_off"] == 4  # every slot of last week's session
+    # Last week's session, today's, and last month's three days (the follow-up of absences).
+    assert counts["trainings"] == 1 and counts["sessions"] == 3 and counts["slots"] == 14
+    assert counts["participants"] == 8 and counts["enrollments"] == 24
+    assert counts["signed_off"] == 10  # every slot of last week's session and of last month's
     with tenant_scope("demo", demo):
         org = db.session.scalars(select(Organization)).one()
         assert siret_valid(org.siret) and activity_number_valid(org.activity_number)
@@ -74,7 +75,9 @@ def test_the_demo_holds_a_showcase(demo):
 
         assert org.support_access == "on-request"
         assert [g.scope for g in db.session.scalars(select(SupportGrant))] == ["read"]
-        past, current = db.session.scalars(select(TrainingSession).order_by(TrainingSession.start_date))
+        _month_ago, past, current = db.session.scalars(
+            select(TrainingSession).order_by(TrainingSession.start_date)
+        )
         assert past.training.title == TRAINING_TITLE
         assert [u.email for u in past.facilitators] == ["formateur@emarge-demo.fr"]
         assert [str(d) for d in (past.start_date, past.end_date)] == ["2026-11-16", "2026-11-17"]
@@ -248,3 +251,23 @@ def test_the_demo_has_personal_data_requests(demo):
             ("access", "letter", "open"),
             ("objection", "email", "answered"),
         ]
+
+
+def test_the_demo_shows_tracking_with_a_justification_an_anomaly_and_a_follow_up(demo):
+    from sqlalchemy import select
+
+    from blueprints.accounts.models import organization
+    from blueprints.tracking import anomalies
+    from blueprints.tracking.models import FollowupStep, Justification
+    from blueprints.trainings.models import TrainingSession
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    with tenant_scope("demo", demo):
+        statuses = sorted(j.status for j in db.session.scalars(select(Justification)))
+        assert statuses == ["accepted", "pending"]
+        steps = {(s.kind, tuple(s.told)) for s in db.session.scalars(select(FollowupStep))}
+        assert steps == {("asked", ("trainee",)), ("warned", ("admins", "employer"))}
+        long = db.session.scalars(select(TrainingSession).order_by(TrainingSession.start_date)).first()
+        codes = {f.code for f in anomalies.of_sessions([long.id], organization())[long.id]}
+        assert "same_image" in codes
