@@ -17,6 +17,7 @@ from tenants import current_tenant, tenant_scope
 def demo_command():
     """Create the demo organization once and print where to log in."""
     created = ensure_demo()
+    _settle()
     with tenant_scope(SLUG):  # the staff directory's figures, before the hourly job first counts them
         store(current_tenant().id, count_tenant())
     base = current_app.config["PUBLIC_BASE_URL"]
@@ -27,8 +28,17 @@ def demo_command():
         click.echo(f"  {role:<12}{email}  /  {password}")
     if current_app.config["EMARGE_ENV"] != "production":
         ensure_demo_staff()
+        _settle()
         click.echo(f"  Staff     {base}/staff/login  (authenticator secrets: development only)")
         for person in DEMO_STAFF:
             click.echo(f"  {person['role']:<15}{person['email']}  /  {person['password']}")
             click.echo(f"              authenticator secret {person['secret']}")
     click.echo("")
+
+
+def _settle() -> None:
+    """Let the embedded job thread send what the demo queued (its emails) before writing more: on SQLite, one
+    file per organization takes one writer at a time. With Redis the workers do it, and nothing waits here."""
+    drain = getattr(current_app.extensions.get("emarge.jobs"), "drain", None)
+    if drain is not None:
+        drain(timeout=120)

@@ -22,7 +22,7 @@ COPIED_IMAGE = 7  # the same drawing on the first morning and afternoon
 def add_tracking(now: datetime, ref: TenantRef, admin_email: str, facilitator_email: str) -> None:
     from blueprints.accounts.models import User, organization
     from blueprints.audit.services import Actor
-    from blueprints.demo.seed import TIMEZONE, _facilitator_actor, _sign, _working_day, signature_png
+    from blueprints.demo.hands import _facilitator_actor, _sign, _working_day, signature_png
     from blueprints.participants import services as participants
     from blueprints.participants.models import Enrollment, Participant
     from blueprints.signing import services as signing
@@ -38,7 +38,7 @@ def add_tracking(now: datetime, ref: TenantRef, admin_email: str, facilitator_em
     org = organization()
     people = list(db.session.scalars(select(Participant).order_by(Participant.id)))
     training = db.session.scalars(select(Training).order_by(Training.id)).first()
-    today = now.astimezone(ZoneInfo(TIMEZONE)).date()
+    today = now.astimezone(ZoneInfo(ref.timezone)).date()
     start = _working_day(today - timedelta(days=35 + today.weekday()))
     end = _working_day(_working_day(start + timedelta(days=1)) + timedelta(days=1))
     session = trainings.create_session(
@@ -49,7 +49,7 @@ def add_tracking(now: datetime, ref: TenantRef, admin_email: str, facilitator_em
             location_name="Salle Curie",
             location_address="12 rue des Écoles, 75005 Paris",
             capacity=10,
-            timezone=TIMEZONE,
+            timezone=ref.timezone,
             room_code_required=True,
             facilitator_ids=[bruno.id],
         ),
@@ -81,14 +81,24 @@ def add_tracking(now: datetime, ref: TenantRef, admin_email: str, facilitator_em
             at = slot.starts_at + timedelta(minutes=(i * 5 + j) % 9)
             if i == COPIED_IMAGE and j < 2:
                 signing.sign(
-                    slot, person, copied, facilitator, method=OWN_LINK, code=signing.room_code(slot, at), now=at
+                    slot,
+                    person,
+                    copied,
+                    facilitator,
+                    method=OWN_LINK,
+                    code=signing.room_code(slot, at),
+                    now=at,
                 )
                 continue
             _sign(slot, person, bruno, at=at, kiosk=False)
-        signoffs.sign_off(slot, signature_png(100), bruno, facilitator, now=slot.ends_at + timedelta(minutes=4))
+        signoffs.sign_off(
+            slot, signature_png(100), bruno, facilitator, now=slot.ends_at + timedelta(minutes=4)
+        )
     db.session.flush()
     # The follow-up rule, as the hourly job ran it the evening of her first absence and of the next one.
-    followup.run(db.session.get(TrainingSession, session.id), org, ref, now=slots[3].ends_at + timedelta(hours=2))
+    followup.run(
+        db.session.get(TrainingSession, session.id), org, ref, now=slots[3].ends_at + timedelta(hours=2)
+    )
 
     # Last week: Théo missed the second morning and sent his reason from his link; Léa's appointment, recorded
     # by the facilitator as excused, came with a justification the admin accepted.

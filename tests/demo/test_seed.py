@@ -222,7 +222,8 @@ def test_the_demo_has_a_breach_register(app):
     from tests.conftest import login
     from tests.privacy.conftest import sign_in_staff
 
-    app.test_cli_runner().invoke(args=["demo"])
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, (result.output, result.exception)
     admin = app.test_client()
     admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert login(admin, "demo", "admin@emarge-demo.fr", "demo-admin-2026!").status_code == 303
