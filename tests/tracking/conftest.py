@@ -74,6 +74,7 @@ def tracked(
                 first_name=name,
                 last_name="Doe",
                 email=f"{name.lower()}@trainee.fr",
+                language="en",
                 processing_restricted=name in restricted,
             )
         db.session.add_all([*slots, *(p for p in found.values() if p.id is None)])
