@@ -326,6 +326,13 @@ def section(results: dict) -> str:
             "The per-request statements are the login, the organization, and each report's fixed queries (sums by"
             " half-day and funder in SQL, the rest in memory); tests/tracking/test_statements.py checks the same on"
             " every run of the suite.",
+            "",
+            f"The funders' figures have no target: they compute one completion per enrolment"
+            f" ({(a['sessions'] - 2) * a['per_session'] + a['trainees'] + 5:,} here) from every mark of the year,"
+            f" loading each enrolment with its trainee, session and training as ORM rows, and draw a table of as many"
+            f" rows ({funders['bytes'] / 1024 / 1024:.1f} MB of HTML); the time grows with the enrolments, the"
+            " statements do not. A year's figures are an export an organization asks for once per funder's"
+            " campaign; narrowing by funder or period divides it.",
         ]
     )
 
