@@ -342,3 +342,34 @@ def test_the_follow_up_record_is_a_sealed_pdf_for_admins_only(app, admin_client,
     assert "followup_record" not in fred.get(f"/acme/sessions/{world.session_id}/documents").get_data(
         as_text=True
     )
+
+
+def test_a_facilitator_sees_that_an_absence_is_justified_not_why(app, admin_client, smtp_server):
+    from tenants import tenant_scope
+    from tenants.db import db
+
+    admin, acme, days = three_days(app, admin_client)
+    world = tracked(app, acme, days=days, people=["Alice"], facilitator_email="fred@acme.fr", marks={})
+    with tenant_scope(acme, app):
+        from blueprints.tracking.models import Justification
+
+        db.session.add(
+            Justification(
+                slot_id=world.slot_ids[0],
+                participant_id=world.people["Alice"],
+                reason="illness",
+                text="Migraine",
+            )
+        )
+        db.session.commit()
+    fred = client_of(app, "acme", "fred@acme.fr")
+    for path in (
+        f"/acme/sessions/{world.session_id}/attendance",
+        f"/acme/participants/{world.people['Alice']}/attendance",
+    ):
+        page = fred.get(path).get_data(as_text=True)
+        assert "Migraine" not in page and "Illness" not in page, path
+        assert "Illness" in admin.get(path).get_data(as_text=True)
+    assert "1 justification sent" in fred.get(f"/acme/sessions/{world.session_id}/attendance").get_data(
+        as_text=True
+    )
