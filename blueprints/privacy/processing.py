@@ -289,14 +289,17 @@ def keeping(keep_months: int | None, language: str) -> str:
     return words(keep_months, MONTHS, language) if keep_months else END_OF_SERVICE.words(language)
 
 
-def lines(language: str, keep_months: int | None = None) -> list[Line]:
-    """Every activity, with its periods; the end of service's as the organization chose it."""
+def lines(language: str, keep_months: int | None = None, proof_months: int | None = None) -> list[Line]:
+    """Every activity, with its periods; the end of service's and the absence proofs' as the organization
+    chose them."""
     result = []
     for activity in ACTIVITIES:
         periods = []
         for key in activity.periods:
             period = PERIODS[key]
             length = keeping(keep_months, language) if period is END_OF_SERVICE else period.words(language)
+            if key == "absence_proofs" and proof_months:
+                length = words(proof_months, MONTHS, language)
             periods.append((period.data(language), length, period.end(language)))
         result.append(
             Line(
@@ -330,7 +333,9 @@ def transfers(sub_processors, language: str) -> str:
     )
 
 
-def table(language: str, keep_months: int | None, sub_processors) -> tuple[list[str], list[list[str]]]:
+def table(
+    language: str, keep_months: int | None, sub_processors, proof_months: int | None = None
+) -> tuple[list[str], list[list[str]]]:
     """The record as a table: its header, and one row per activity."""
     header = {
         "fr": [
@@ -358,7 +363,7 @@ def table(language: str, keep_months: int | None, sub_processors) -> tuple[list[
     }["en" if language == "en" else "fr"]
     processors = ", ".join(f"{row.name} ({row.role(language)}, {row.country})" for row in sub_processors)
     rows = []
-    for line in lines(language, keep_months):
+    for line in lines(language, keep_months, proof_months):
         rows.append(
             [
                 line.name,

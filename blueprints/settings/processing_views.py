@@ -26,11 +26,12 @@ def processing_record():
     tenant = current_tenant()
     language = _language()
     rows = policy_versions.sub_processors()
+    org = organization()
     return render_template(
         "settings/processing.html",
-        org=organization(),
+        org=org,
         tenant=tenant,
-        lines=processing.lines(language, tenant.keep_months),
+        lines=processing.lines(language, tenant.keep_months, org.proof_keep_months),
         bases=processing.BASES,
         security=processing.SECURITY[1 if language == "en" else 0],
         sub_processors=rows,
@@ -47,7 +48,9 @@ def processing_record():
 @admin_required
 def processing_csv():
     tenant = current_tenant()
-    header, rows = processing.table(_language(), tenant.keep_months, policy_versions.sub_processors())
+    header, rows = processing.table(
+        _language(), tenant.keep_months, policy_versions.sub_processors(), organization().proof_keep_months
+    )
     return Response(
         write_csv(header, rows),
         mimetype="text/csv",
