@@ -152,6 +152,43 @@ PAGES = {
         ],
         admin_only=True,
     ),
+    "tracking": HelpPage(
+        _l("Attendance tracking"),
+        _l(
+            "Who missed what, how each session is going, what an auditor would question, and the figures your "
+            "funders ask for."
+        ),
+        [
+            _l(
+                "A session's grid shows each trainee's half-days, the rate of each half-day and who is at risk."
+            ),
+            _l("A trainee's page gives their rates, hours, lateness and absences, session by session."),
+            _l(
+                "Absences are followed up on sessions over 2 days: the trainee is asked why, then the "
+                "administrators and the employer contact are warned; an administrator accepts or refuses each "
+                "justification."
+            ),
+            _l(
+                "The reports give the organization's attendance over a period, the funders' figures and the anomalies."
+            ),
+        ],
+        [
+            (
+                _l("Rate"),
+                _l(
+                    "minutes attended over minutes planned, over the half-days that have ended, rounded down."
+                ),
+            ),
+            (_l("Absent"), _l("counted once the facilitator has signed the half-day off.")),
+            (_l("Excused"), _l("an absence whose justification an administrator accepted.")),
+            (
+                _l("At risk"),
+                _l(
+                    "the threshold can no longer be reached, the rate so far is under it, or absences in a row."
+                ),
+            ),
+        ],
+    ),
     "settings": HelpPage(
         _l("Settings"),
         _l(
@@ -177,6 +214,7 @@ BLUEPRINT_AREAS = {
     "documents": "documents",
     "audit": "audit",
     "settings": "settings",
+    "tracking": "tracking",
 }
 ENDPOINT_AREAS = {"accounts.users": "users", "accounts.edit_user": "users"}
 
