@@ -102,6 +102,8 @@ def load_config(app: Flask) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{os.path.join(app.instance_path, 'platform.db')}"
         ),
+        # DATABASE_URL goes through a pooler in transaction mode (PgBouncer): no server-side prepared statement.
+        "DATABASE_TRANSACTION_POOLER": _env_bool("DATABASE_TRANSACTION_POOLER"),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Erasures, kept apart so that a restored backup cannot bring an erased person back (blueprints/rights).
         "ERASURE_LEDGER_URL": _database_url(
@@ -156,6 +158,16 @@ DEFAULTS = {
 }
 
 
+def _behind_transaction_pooler(config) -> None:
+    """Behind PgBouncer in transaction mode each transaction may run on another server connection: psycopg must
+    not prepare statements (PgBouncer 1.18 does not carry them over). Nothing else needs a change: schema names
+    are written into the SQL (``schema_translate_map``), no session setting is ever made, and advisory locks
+    are transaction-scoped."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Emarge(
         __name__, instance_path=os.environ.get("EMARGE_INSTANCE") or None, instance_relative_config=True
@@ -178,6 +190,10 @@ def create_app(config: dict | None = None) -> Flask:
     from tenants.db import configure_engine, db
 
     register_areas()
+    if app.config.get("DATABASE_TRANSACTION_POOLER") and app.config["SQLALCHEMY_DATABASE_URI"].startswith(
+        "postgresql"
+    ):
+        _behind_transaction_pooler(app.config)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

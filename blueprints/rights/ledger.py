@@ -48,7 +48,11 @@ def _engine():
     )
     engines = current_app.extensions.setdefault(EXTENSION, {})
     if url not in engines:
-        engine = create_engine(url, pool_pre_ping=True)
+        pooled = current_app.config.get("DATABASE_TRANSACTION_POOLER") and url.startswith("postgresql")
+        # Behind PgBouncer in transaction mode, no prepared statement (see app._behind_transaction_pooler).
+        engine = create_engine(
+            url, pool_pre_ping=True, connect_args={"prepare_threshold": None} if pooled else {}
+        )
         LEDGER.create_all(engine)
         engines[url] = engine
     return engines[url]
