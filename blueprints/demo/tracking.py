@@ -1,5 +1,5 @@
 """The demo's attendance tracking, made through the app's own services: a three-day session last month whose
-follow-up rule ran (a trainee absent twice without a word: asked for a justification, then the admins and her
+follow-up rule ran (a trainee absent twice without a word: asked for a justification, then the admins and his
 employer contact warned), an identical signature image an auditor would question, and justifications of
 absence — one Théo sent for last week's missed morning, waiting for the admin's decision, one accepted."""
 
@@ -15,8 +15,8 @@ from tenants.db import db
 
 # The three-day session: (trainee index, slot index) absent without a word; the trainee whose two images of
 # the first day are the very same file.
-ABSENT = {(5, 2), (5, 3)}  # Sofia, the second day
-COPIED_IMAGE = 7  # the same drawing on the first morning and afternoon
+ABSENT = {(5, 2), (5, 3)}  # Noël, the whole second day
+COPIED_IMAGE = 7  # Oliver: the same drawing on the first morning and afternoon
 
 
 def add_tracking(now: datetime, ref: TenantRef, admin_email: str, facilitator_email: str) -> None:
@@ -59,9 +59,9 @@ def add_tracking(now: datetime, ref: TenantRef, admin_email: str, facilitator_em
     enrolled = people[:8]
     for person in enrolled:
         participants.enroll(session, person, "opco", f"OPCO-{person.id:04d}", actor, source="demo")
-    sofia = enrolled[5]
+    absentee = enrolled[5]
     enrollment = db.session.scalars(
-        select(Enrollment).filter_by(session_id=session.id, participant_id=sofia.id)
+        select(Enrollment).filter_by(session_id=session.id, participant_id=absentee.id)
     ).one()
     participants.update_enrollment(
         enrollment,
@@ -95,7 +95,7 @@ def add_tracking(now: datetime, ref: TenantRef, admin_email: str, facilitator_em
             slot, signature_png(100), bruno, facilitator, now=slot.ends_at + timedelta(minutes=4)
         )
     db.session.flush()
-    # The follow-up rule, as the hourly job ran it the evening of her first absence and of the next one.
+    # The follow-up rule, as the hourly job ran it the evening of his second absent half-day.
     followup.run(
         db.session.get(TrainingSession, session.id), org, ref, now=slots[3].ends_at + timedelta(hours=2)
     )
