@@ -1,5 +1,5 @@
 """Safe behind PgBouncer in transaction mode: two organizations' traffic at once, through a PgBouncer the test
-starts itself (as the postgres user: it refuses root) with two server connections for every client, so each
+starts itself (as the postgres user: it refuses root) with fewer server connections than client ones, so each
 transaction may land on a connection the other organization's last one used. No page ever shows the other's
 rows, every write lands in its own schema, and nothing fails for want of session state or of a statement
 prepared on another connection (``DATABASE_TRANSACTION_POOLER``: psycopg prepares none)."""
@@ -25,6 +25,9 @@ from tests.conftest import REQUIRE, login
 PGBOUNCER = shutil.which("pgbouncer") or (
     "/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None
 )
+
+
+WORKERS_PER_ORGANIZATION = 2
 
 
 def _free_port() -> int:
@@ -59,7 +62,11 @@ def bouncer(backend):
                 "auth_type = trust",
                 f"auth_file = {folder / 'users.txt'}",
                 "pool_mode = transaction",
-                "default_pool_size = 2",
+                # A request in flight may hold two server connections at once (its transaction, and a read made on
+                # a connection of its own: the cookie policy's number): with one more server connection than
+                # requests at a time, one of them always gets its second; the clients still hold up to 8.
+                f"default_pool_size = {2 * WORKERS_PER_ORGANIZATION + 1}",
+                "query_wait_timeout = 20",
                 "max_client_conn = 200",
                 "ignore_startup_parameters = extra_float_digits,options",
                 f"logfile = {folder / 'pgbouncer.log'}",
@@ -155,7 +162,7 @@ def test_two_organizations_through_transaction_pooling_never_see_each_other(
     threads = [
         threading.Thread(target=traffic, args=(slug, other, worker))
         for slug, other in (("alpha", "beta"), ("beta", "alpha"))
-        for worker in range(3)
+        for worker in range(WORKERS_PER_ORGANIZATION)
     ]
     for thread in threads:
         thread.start()
