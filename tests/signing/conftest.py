@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -93,10 +93,14 @@ def build_world(app, make_tenant, slug: str = "acme", now: datetime | None = Non
             db.session.add(s)
             return s
 
-        open_slot = slot(now - timedelta(minutes=5), label="Now")
+        # Opened 5 minutes ago, but never before the Paris midnight: the half-day open now is one of today's, as
+        # the home page lists them, even in the first minutes of a Paris day.
+        midnight = datetime.combine(local_day(now), time(0), PARIS).astimezone(UTC)
+        opened = max(now - timedelta(minutes=5), midnight)
+        open_slot = slot(opened, label="Now")
         future = slot(now + timedelta(days=1), label="Tomorrow")
         past = slot(now - timedelta(days=1), label="Yesterday")
-        remote = slot(now - timedelta(minutes=5), modality=REMOTE, label="Remote")
+        remote = slot(opened, modality=REMOTE, label="Remote")
         people = [
             Participant(first_name="Paul", last_name="Martin", email=f"paul@{slug}-client.fr", language="en"),
             Participant(
