@@ -18,7 +18,7 @@ from blueprints.participants.models import Enrollment, Participant
 from blueprints.shared import uploads
 from blueprints.shared.problems import FieldProblem
 from blueprints.signing.models import LATE, PRESENT, Attendance
-from blueprints.tracking.models import ACCEPTED, PENDING, REASONS, REFUSED, Justification
+from blueprints.tracking.models import ACCEPTED, ASKED, PENDING, REASONS, REFUSED, WARNED, Justification
 from blueprints.trainings.models import Slot
 from tenants import TenantRef
 from tenants.db import db, utcnow
@@ -127,7 +127,7 @@ def submit(
 
 
 def _status(row: Justification) -> str:
-    return {PENDING: _("waiting for a decision"), ACCEPTED: _("accepted"), REFUSED: _("refused")}[row.status]
+    return str(STATUS_LABELS[row.status])
 
 
 def decide(
@@ -215,6 +215,10 @@ def proof(row: Justification) -> tuple[str, bytes] | None:
     found = storage().get(str(row.proof_blob_id))
     return (row.proof_content_type, found[1]) if found is not None else None
 
+
+# A justification's state, and a follow-up step, as every page and the follow-up record name them.
+STATUS_LABELS = {PENDING: _l("waiting for a decision"), ACCEPTED: _l("accepted"), REFUSED: _l("refused")}
+STEP_LABELS = {ASKED: _l("asked for a justification"), WARNED: _l("admins and employer contact warned")}
 
 REASON_LABELS = {
     "illness": _l("Illness"),

@@ -90,12 +90,6 @@ class Grid:
             sum(r.figures.attended_minutes for r in self.rows), sum(r.figures.past_minutes for r in self.rows)
         )
 
-    @property
-    def pending_justifications(self) -> list[Justification]:
-        from blueprints.tracking.models import PENDING
-
-        return [j for row in self.rows for j in row.justifications.values() if j.status == PENDING]
-
 
 def session_grid(session: TrainingSession, org, now: datetime) -> Grid:
     """Every enrolled trainee × every slot of ``session``, with figures, slot rates and who is at risk."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from blueprints.signing.models import ABSENT, EXCUSED, LATE
 from blueprints.tracking import justifications, loading
-from blueprints.tracking.models import ACCEPTED, ASKED, PENDING, REFUSED, FollowupStep
+from blueprints.tracking.models import FollowupStep
 from tenants.db import db
 
 
@@ -51,7 +51,6 @@ def followup_record(session, org, now: datetime) -> dict:
                 TraineeFollowup(row.participant.full_name, row.figures.rate_planned, late, absent, excused)
             )
     names = {row.participant.id: row.participant.full_name for row in grid.rows}
-    status = {PENDING: _("waiting for a decision"), ACCEPTED: _("accepted"), REFUSED: _("refused")}
     given = sorted(
         (j for row in grid.rows for j in row.justifications.values()), key=lambda j: (j.submitted_at, j.id)
     )
@@ -75,7 +74,7 @@ def followup_record(session, org, now: datetime) -> dict:
                 "slot": slots[j.slot_id].starts_at if j.slot_id in slots else None,
                 "reason": justifications.reason_label(j.reason),
                 "submitted": j.submitted_at,
-                "status": status[j.status],
+                "status": str(justifications.STATUS_LABELS[j.status]),
                 "decision_reason": j.decision_reason or "",
                 "proof": j.proof_blob_id is not None,
             }
@@ -85,9 +84,7 @@ def followup_record(session, org, now: datetime) -> dict:
             {
                 "at": step.created_at,
                 "name": names.get(step.participant_id, f"#{step.participant_id}"),
-                "what": _("asked for a justification")
-                if step.kind == ASKED
-                else _("admins and employer contact warned"),
+                "what": str(justifications.STEP_LABELS[step.kind]),
                 "told": ", ".join(told.get(t, t) for t in step.told) or "—",
             }
             for step in steps

@@ -264,9 +264,7 @@ def funder_lines(filters: Filters, now: datetime, org) -> list[FunderLine]:
     """Every enrolment in a session with half-days in the period: planned hours (the sum of the session's
     half-days), attended hours, the completion rate as CPF declares it, why it is partial, force majeure, the
     payment band (an estimate) and the 3-working-day declaration deadlines."""
-    session_ids = sorted(
-        set(db.session.scalars(_slots_query(filters).with_only_columns(Slot.session_id).distinct()))
-    )
+    session_ids = sessions_in(filters)
     if not session_ids:
         return []
     slots = loading.slot_facts(session_ids)

@@ -14,7 +14,7 @@ from blueprints.accounts.models import User, organization
 from blueprints.tracking import anomalies, exports, justifications, loading
 from blueprints.tracking.figures import CELL_STATES
 from blueprints.tracking.forms import DecisionForm, JustificationForm
-from blueprints.tracking.models import ACCEPTED, ASKED, PENDING, REFUSED, WARNED, FollowupStep
+from blueprints.tracking.models import FollowupStep
 from blueprints.trainings.access import participant_or_404, session_or_404, sessions_query
 from blueprints.trainings.models import TrainingSession
 from tenants.db import db, utcnow
@@ -26,15 +26,8 @@ RISK_REASONS = {
     "streak": _l("unjustified absences in a row"),
     "below": _l("under the threshold so far"),
 }
-STEP_NAMES = {
-    ASKED: _l("asked for a justification"),
-    WARNED: _l("admins and employer contact warned"),
-}
-JUSTIFICATION_STATUS = {
-    PENDING: _l("waiting for a decision"),
-    ACCEPTED: _l("accepted"),
-    REFUSED: _l("refused"),
-}
+STEP_NAMES = justifications.STEP_LABELS
+JUSTIFICATION_STATUS = justifications.STATUS_LABELS
 STATE_HEADINGS = {
     "present": _l("Present"),
     "late": _l("Late"),

@@ -3,7 +3,7 @@ page and in the organization's report link to the records."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -169,4 +169,3 @@ def test_alsace_moselle_holidays_count_only_where_the_organization_chose_them(ap
         assert [
             f.code for f in anomalies.of_sessions([world.session_id], organization())[world.session_id]
         ] == ["holiday"]
-    assert timedelta
